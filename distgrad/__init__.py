@@ -1,0 +1,56 @@
+"""distgrad: a tape-based reverse-mode autograd over NumPy with PyTorch's API, and
+data-parallel training over MPI.
+
+``import distgrad as torch`` runs ordinary PyTorch training code on NumPy. Importing
+distgrad never imports or initialises MPI; ``distgrad.distributed`` does that on demand.
+"""
+
+from . import _dtype
+from ._dtype import (dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
+                     int64, set_default_dtype, uint8)
+from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
+from ._factories import (Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+                         full_like, initial_seed, linspace, manual_seed, normal, ones, ones_like,
+                         rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+                         zeros_like)
+from ._tensor import Tensor
+from . import autograd, func, ops  # noqa: E402, I001
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+from .ops import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat, chunk, clamp, clip,
+                  clone, cos, div, dot, eq, equal, exp, expand, flatten, gather, ge, gt,
+                  index_select, isnan, le, log, log_softmax, logsumexp, lt, masked_fill, matmul,
+                  max, maximum, mean, min, minimum, mm, mul, ne, neg, norm, permute, pow, prod,
+                  relu, repeat, reshape, sigmoid, sign, sin, softmax, split, sqrt, squeeze, stack,
+                  std, sub, sum, tanh, transpose, unbind, unsqueeze, var, where)
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> "builtins.bool":  # noqa: F821
+    """True if ``obj`` is a distgrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "builtins.int":  # noqa: F821
+    return input.numel()
+
+
+def square(input):
+    return input * input
+
+
+def t(input):
+    return input.t()
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    return ops.all(input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    return ops.any(input, dim, keepdim)

@@ -1,0 +1,493 @@
+"""``Tensor``: a NumPy array plus the autograd bookkeeping (grad, grad_fn, version counter)."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import _dtype, _tensor_methods
+
+__all__ = ["Tensor"]
+
+
+class Tensor(_tensor_methods.TensorMethods):
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Tensors are created with :func:`distgrad.tensor` and the factories (``zeros``,
+    ``randn``...). A tensor with ``requires_grad=True`` is a leaf whose ``.grad`` receives
+    gradients from :meth:`backward`; results of operations on it carry a ``grad_fn``.
+    """
+
+    # NumPy must hand mixed expressions (``ndarray + tensor``) to Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    # Defaults shared by all instances; set per instance only when used.
+    grad = None
+    grad_fn = None
+    _requires_grad = False
+    _vc = None                      # version counter: a one-element list shared with views
+    _base = None                    # the tensor this one is a view of
+    _hooks = None                   # leaf gradient hooks
+    _post_accumulate_hooks = None
+    _accumulator = None             # weakref to the leaf's AccumulateGrad node
+    _output_nr = 0
+    _retains_grad = False
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data._data
+        np_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else None
+        array = np.array(data, dtype=np_dtype)
+        if np_dtype is None and array.dtype == np.float64 and not _is_float64_source(data):
+            array = array.astype(_dtype.get_default_dtype().numpy)
+        self._data = array
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, grad_fn=None) -> Tensor:
+        """Wrap an ndarray without copying (internal fast path)."""
+        t = object.__new__(cls)
+        t._data = array
+        if grad_fn is not None:
+            t.grad_fn = grad_fn
+            t._requires_grad = True
+        return t
+
+    # ----------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if self.grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got "
+                f"{_dtype_name(self._data.dtype)}; convert first, e.g. t.float()")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return ``self``."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user (not by a recorded op)."""
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's storage, outside autograd (its changes are not tracked)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    def _version_counter(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc is not None else 0
+
+    def _bump_version(self) -> None:
+        self._version_counter()[0] += 1
+
+    def _get_accumulator(self):
+        from .autograd.graph import AccumulateGrad
+
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return acc
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves.
+
+        Gradients are accumulated into the leaves' ``.grad`` (zero them between steps).
+
+        Args:
+            gradient: the gradient of some scalar with respect to this tensor; required
+                unless this tensor has a single element.
+            retain_graph: keep saved values so that backward can run again through this
+                graph. Defaults to ``create_graph``.
+            create_graph: record the backward pass so higher-order derivatives can be taken.
+            inputs: only accumulate into these tensors' ``.grad``.
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing storage (and version counter) with no graph history."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self) -> Tensor:
+        """Detach this tensor from its graph in place, making it a leaf."""
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        retained = self.grad_fn._retained
+        if retained is None:
+            retained = self.grad_fn._retained = {}
+        retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Register ``hook(grad)`` called with this tensor's gradient during backward.
+
+        The hook may return a new gradient to use in place of ``grad``.
+        Returns a handle whose ``remove()`` unregisters it.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        from .autograd.graph import RemovableHandle
+
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)`` on a leaf, called after its ``.grad`` has been accumulated.
+
+        It fires once per backward pass, as soon as this leaf's gradient is final.
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.graph import RemovableHandle
+
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
+    # ------------------------------------------------------------------- array facts
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def size(self, dim: int | None = None):
+        """Return the shape, or the size of dimension ``dim``."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def item(self):
+        """Return the value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                "use .tolist() or index a single element first")
+        return self._data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """Return the underlying array (shared memory)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous; "
+                "use .any() or .all()")
+        return bool(self._data.reshape(()).item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) works for tensors outside autograd; a tensor that requires grad must be
+        # detached first, so a graph is never dropped silently.
+        if self._requires_grad:
+            raise RuntimeError("Can't convert a Tensor that requires grad to a NumPy array. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self._data.dtype not in (_dtype.get_default_dtype().numpy, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    def _describe(self) -> str:
+        return f"Tensor of shape {list(self.shape)}, dtype {self.dtype!r}"
+
+    # -------------------------------------------------------------- conversions
+    def to(self, dtype=None, *args, **kwargs) -> Tensor:
+        """Return this tensor converted to ``dtype`` (devices other than 'cpu' are refused)."""
+        if isinstance(dtype, str) and dtype.startswith("cpu"):
+            return self
+        if dtype is None:
+            dtype = kwargs.get("dtype")
+        if dtype is None:
+            return self
+        return _ops.cast(self, _dtype.to_numpy_dtype(dtype))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"distgrad.{type(self).__name__}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """Return a copy that stays in the graph (its gradient flows back to this tensor)."""
+        return _ops.clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    # --------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _inplace.setitem_(self, index, value)
+
+    def __iadd__(self, other):
+        return _inplace.add_(self, other)
+
+    def __isub__(self, other):
+        return _inplace.sub_(self, other)
+
+    def __imul__(self, other):
+        return _inplace.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return _inplace.div_(self, other)
+
+    # Comparisons give bool tensors with no graph.
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    # ------------------------------------------------------------- in-place ops
+    def zero_(self):
+        return _inplace.zero_(self)
+
+    def fill_(self, value):
+        return _inplace.fill_(self, value)
+
+    def add_(self, other, alpha=1):
+        return _inplace.add_(self, other, alpha=alpha)
+
+    def sub_(self, other, alpha=1):
+        return _inplace.sub_(self, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _inplace.mul_(self, other)
+
+    def div_(self, other):
+        return _inplace.div_(self, other)
+
+    def copy_(self, src):
+        return _inplace.copy_(self, src)
+
+    def clamp_(self, min=None, max=None):
+        return _inplace.clamp_(self, min, max)
+
+    def relu_(self):
+        return _inplace.clamp_(self, 0, None)
+
+    def normal_(self, mean=0.0, std=1.0):
+        return _inplace.normal_(self, mean, std)
+
+    def uniform_(self, a=0.0, b=1.0):
+        return _inplace.uniform_(self, a, b)
+
+
+def _is_float64_source(data) -> bool:
+    """An ndarray (or NumPy scalar) of float64 keeps float64; Python floats become float32."""
+    return isinstance(data, (np.ndarray, np.floating)) and data.dtype == np.float64
+
+
+def _dtype_name(np_dtype) -> str:
+    try:
+        return repr(_dtype.from_numpy_dtype(np_dtype))
+    except TypeError:
+        return str(np_dtype)
+
+
+# The op modules import Tensor, so they are bound here, once the class exists.
+from . import ops as _ops  # noqa: E402
+from .ops import inplace as _inplace  # noqa: E402
+
+_tensor_methods._ops = _ops

@@ -1,0 +1,231 @@
+"""The backward engine: runs recorded nodes in reverse, by dependency counts.
+
+1. Count, for every node reachable from the roots, how many edges point at it.
+2. Start from the roots; a node runs once its count reaches zero, which is after every
+   consumer has added its contribution to the node's pending gradient.
+3. Gradients are popped from the pending dict as they are consumed, and each node's saved
+   values are released after it runs unless ``retain_graph``.
+
+Traversal is iterative (no recursion limit) and deterministic (a LIFO ready stack filled in
+edge order). A leaf's ``AccumulateGrad`` runs as soon as its count reaches zero, so its
+post-accumulate hooks fire the moment its gradient is final: data-parallel training starts
+all-reduces from those hooks and waits for them in a :func:`queue_callback` callback.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from . import grad_mode
+from .graph import AccumulateGrad, RemovableHandle, store_grad
+
+__all__ = ["run_backward", "queue_callback", "register_progress_hook"]
+
+
+class _EngineState(threading.local):
+    callbacks = None      # the current backward's final callbacks; None outside backward
+    anomaly = False
+
+
+_state = _EngineState()
+_progress_hooks: list = []
+
+
+def queue_callback(fn) -> None:
+    """Queue ``fn()`` to run once when the current backward pass has finished.
+
+    Only valid while a backward pass runs (from a hook). Callbacks run in the order queued,
+    before ``backward()`` returns.
+    """
+    if _state.callbacks is None:
+        raise RuntimeError("queue_callback can only be called while a backward pass is running "
+                           "(for example from a tensor or post-accumulate-grad hook)")
+    _state.callbacks.append(fn)
+
+
+def register_progress_hook(fn) -> RemovableHandle:
+    """Register ``fn()``, called after every node the engine runs, in any backward pass.
+
+    Meant for driving communication progress (e.g. ``MPI.Request.Testall``) between nodes;
+    it must be cheap when there is nothing to do.
+    """
+    _progress_hooks.append(fn)
+    return RemovableHandle(_progress_hooks, fn)
+
+
+def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
+                 capture=None, accumulate: bool = True, only_leaves=None):
+    """Run backward from ``roots`` (a list of ``(node, output_nr)``) with ``root_grads``.
+
+    Args:
+        capture: a dict ``{(node, output_nr): slot}``; the gradient arriving there is
+            returned in a list at ``slot`` (used by ``autograd.grad``). Only nodes that lead
+            to a captured edge run.
+        accumulate: whether ``AccumulateGrad`` nodes add into ``.grad``.
+        only_leaves: if given, a set of nodes; only these accumulate (``backward(inputs=)``),
+            and only nodes leading to them run.
+    """
+    targets = None
+    if capture is not None:
+        targets = {node for node, _ in capture}
+    if only_leaves is not None:
+        targets = set(only_leaves) | (targets or set())
+    needed = _needed_nodes(roots, targets) if targets is not None else None
+    dependencies = _count_dependencies(roots, needed)
+
+    pending: dict = {}
+    for (node, nr), grad in zip(roots, root_grads):
+        _add_pending(pending, node, nr, grad)
+    ready = []
+    for node, _ in roots:
+        if dependencies.get(node, 0) == 0 and node not in ready:
+            ready.append(node)
+    ready.reverse()  # the first root runs first
+
+    captured = [None] * (len(capture) if capture is not None else 0)
+    owned: set = set()
+    callbacks: list = []
+    saved_callbacks, _state.callbacks = _state.callbacks, callbacks
+    saved_mode = grad_mode._state.enabled
+    grad_mode._state.enabled = create_graph
+    progress_hooks = _progress_hooks
+    try:
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None)
+            if grads is not None:
+                grads = _run_tensor_hooks(node, grads, create_graph, owned)
+                if capture is not None:
+                    for nr in range(len(grads)):
+                        slot = capture.get((node, nr))
+                        if slot is not None:
+                            captured[slot] = grads[nr]
+            if type(node) is AccumulateGrad:
+                if (grads is not None and grads[0] is not None and accumulate
+                        and (only_leaves is None or node in only_leaves)):
+                    node.accumulate(grads[0], create_graph, owned)
+            else:
+                # With targets, a node whose inputs lead to no target need not run.
+                runs = grads is not None and (needed is None or _leads_further(node, needed))
+                outputs = _run_node(node, grads, create_graph) if runs else None
+                if not retain_graph:
+                    node.release()
+                for i, (child, nr) in enumerate(node.next_functions):
+                    if child is None or (needed is not None and not needed.get(child)):
+                        continue
+                    if outputs is not None and outputs[i] is not None:
+                        _add_pending(pending, child, nr, outputs[i])
+                    remaining = dependencies[child] - 1
+                    dependencies[child] = remaining
+                    if remaining == 0:
+                        ready.append(child)
+            if progress_hooks:
+                for hook in tuple(progress_hooks):
+                    hook()
+        while callbacks:
+            callbacks.pop(0)()
+    finally:
+        _state.callbacks = saved_callbacks
+        grad_mode._state.enabled = saved_mode
+    return captured
+
+
+def _leads_further(node, needed) -> bool:
+    return any(child is not None and needed.get(child) for child, _ in node.next_functions)
+
+
+def _run_node(node, grads, create_graph):
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            replaced = hook(tuple(grads))
+            if replaced is not None:
+                grads = list(replaced)
+    if all(g is None for g in grads):
+        return None
+    outputs = node.apply(grads, create_graph)
+    if _state.anomaly:
+        _check_anomaly(node, outputs)
+    if node._post_hooks:
+        for hook in node._post_hooks:
+            replaced = hook(tuple(outputs), tuple(grads))
+            if replaced is not None:
+                outputs = list(replaced)
+    return outputs
+
+
+def _run_tensor_hooks(node, grads, create_graph, owned):
+    """Apply hooks registered on non-leaf tensors, then store retained grads."""
+    if node._tensor_hooks:
+        from .graph import _unwrap_grad, _wrap_grad
+        for nr, hooks in node._tensor_hooks.items():
+            for hook in tuple(hooks):
+                if grads[nr] is None:
+                    break
+                replaced = hook(_wrap_grad(grads[nr]))
+                if replaced is not None:
+                    grads[nr] = replaced if create_graph else _unwrap_grad(replaced)
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None:
+                store_grad(tensor, grads[nr], create_graph, owned)
+    return grads
+
+
+def _add_pending(pending, node, nr, grad):
+    slots = pending.get(node)
+    if slots is None:
+        slots = pending[node] = [None] * node.num_outputs
+    current = slots[nr]
+    slots[nr] = grad if current is None else current + grad
+
+
+def _count_dependencies(roots, needed) -> dict:
+    dependencies: dict = {}
+    seen = {node for node, _ in roots}
+    stack = [node for node, _ in roots]
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None or (needed is not None and not needed.get(child)):
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _needed_nodes(roots, targets) -> dict:
+    """Map each reachable node to whether some target lies at or below it (post-order DFS)."""
+    needed: dict = {}
+    stack = [(node, False) for node, _ in roots]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            needed[node] = node in targets or any(
+                child is not None and needed.get(child) for child, _ in node.next_functions)
+            continue
+        if node in needed:
+            continue
+        needed[node] = False
+        stack.append((node, True))
+        for child, _ in node.next_functions:
+            if child is not None and child not in needed:
+                stack.append((child, False))
+    return needed
+
+
+def _check_anomaly(node, outputs) -> None:
+    for i, grad in enumerate(outputs):
+        if grad is None:
+            continue
+        values = grad._data if hasattr(grad, "_data") else np.asarray(grad)
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            kind = "nan" if np.isnan(values).any() else "inf"
+            where = node._anomaly_trace or "(no forward trace: the op ran outside detect_anomaly)\n"
+            raise RuntimeError(
+                f"Function '{node.name()}' returned {kind} values in its {i}th output.\n"
+                f"The forward call that created it:\n{where}")

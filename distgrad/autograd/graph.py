@@ -1,0 +1,182 @@
+"""Graph nodes: the recorded backward of each op result, and ``AccumulateGrad`` for leaves.
+
+A node owns what its backward needs (saved values, parameters, input shapes) and a tuple
+``next_functions`` of ``(node, input_nr)`` edges towards the inputs, as PyTorch's does.
+The engine (``engine.py``) calls :meth:`Node.apply` with the gradients of the node's
+outputs and receives one gradient per edge.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "gradient_edge"]
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class RemovableHandle:
+    """Handle returned by ``register_hook`` and friends; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """Base of every backward node (``grad_fn``).
+
+    Subclasses implement :meth:`apply`. ``next_functions`` is a tuple of ``(node, input_nr)``
+    pairs, ``(None, 0)`` for inputs that need no gradient.
+    """
+
+    # A node made by a single-output op has one output; custom Functions may have more.
+    num_outputs = 1
+    next_functions: tuple = ()
+    _pre_hooks = None        # fn(grad_outputs) -> new grad_outputs or None
+    _post_hooks = None       # fn(grad_inputs, grad_outputs) -> new grad_inputs or None
+    _tensor_hooks = None     # {output_nr: [fn(grad) -> grad or None]}: hooks of non-leaf tensors
+    _retained = None         # {output_nr: weakref to a tensor whose .grad is retained}
+    _anomaly_trace = None    # forward stack recorded under detect_anomaly
+    _released = False
+
+    def name(self) -> str:
+        """Return the node's name, e.g. ``'MulBackward0'``."""
+        return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self._metadata = {}
+        return meta
+
+    def apply(self, grad_outputs: list, create_graph: bool) -> tuple:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Free saved values once this node's backward has run (no ``retain_graph``)."""
+        self._released = True
+
+    def _check_not_released(self) -> None:
+        if self._released:
+            raise RuntimeError(_FREED_MESSAGE)
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """Register ``fn(grad_inputs, grad_outputs)``, called after this node's backward."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(fn)
+        return RemovableHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """Register ``fn(grad_outputs)``, called before this node's backward."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def _add_tensor_hook(self, output_nr: int, fn) -> RemovableHandle:
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def _record_anomaly_trace(self) -> None:
+        self._anomaly_trace = "".join(traceback.format_stack()[:-3])
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+def gradient_edge(x) -> tuple:
+    """The ``(node, output_nr)`` that a gradient for ``x`` flows into; ``(None, 0)`` if none."""
+    if getattr(x, "_requires_grad", False):
+        return (x.grad_fn, x._output_nr) if x.grad_fn is not None else (x._get_accumulator(), 0)
+    return (None, 0)
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def apply(self, grad_outputs, create_graph):
+        raise RuntimeError("AccumulateGrad is run by the engine, not applied")
+
+    def accumulate(self, grad, create_graph: bool, owned: set) -> None:
+        """Run the leaf's hooks, add ``grad`` into ``.grad``, then the post-accumulate hooks.
+
+        ``owned`` holds the ids of arrays already stored as some ``.grad`` in this backward,
+        so that no two ``.grad`` ever alias one array.
+        """
+        leaf = self.variable
+        for hook in leaf._hooks or ():
+            replaced = hook(_wrap_grad(grad))
+            if replaced is not None:
+                grad = replaced if create_graph else _unwrap_grad(replaced)
+        store_grad(leaf, grad, create_graph, owned)
+        for hook in leaf._post_accumulate_hooks or ():
+            hook(leaf)
+
+
+def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
+    """Accumulate ``grad`` (an array, or a Tensor under create_graph) into ``tensor.grad``."""
+    from .._tensor import Tensor
+
+    if create_graph:
+        grad_tensor = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
+        tensor.grad = grad_tensor if tensor.grad is None else tensor.grad + grad_tensor
+        return
+    if isinstance(grad, Tensor):
+        grad = grad._data
+    dtype = tensor._data.dtype
+    if tensor.grad is None:
+        if grad.dtype != dtype or grad.base is not None or id(grad) in owned:
+            grad = np.array(grad, dtype=dtype)  # a fresh array that nothing else aliases
+        elif not grad.flags.writeable:
+            grad = grad.copy()
+        owned.add(id(grad))
+        tensor.grad = Tensor._wrap(grad)
+    else:
+        existing = tensor.grad._data
+        if existing.shape != grad.shape:
+            raise RuntimeError(
+                f"cannot accumulate a gradient of shape {grad.shape} into .grad of shape "
+                f"{existing.shape}; set .grad to None or to a tensor of the parameter's shape")
+        existing += grad
+        tensor.grad._bump_version()
+
+
+def _wrap_grad(grad):
+    from .._tensor import Tensor
+
+    return grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+
+
+def _unwrap_grad(grad):
+    from .._tensor import Tensor
+
+    return grad._data if isinstance(grad, Tensor) else np.asarray(grad)

@@ -1,0 +1,365 @@
+"""Elementwise ops: arithmetic, unary math, activations, ``clamp``, ``where``, comparisons.
+
+Each op is a forward on arrays and one named VJP per input (see ``_registry``). Binary ops
+broadcast; their gradients are reduced back to each input's shape by the registry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._registry import apply, defop
+
+# --------------------------------------------------------------------------- binary
+
+
+def _grad_identity(xp, g, out, x, y):
+    return g
+
+
+def _grad_negated(xp, g, out, x, y):
+    return -g
+
+
+def _mul_grad_x(xp, g, out, x, y):
+    return g * y
+
+
+def _mul_grad_y(xp, g, out, x, y):
+    return g * x
+
+
+def _div_grad_x(xp, g, out, x, y):
+    return g / y
+
+
+def _div_grad_y(xp, g, out, x, y):
+    return -g * x / (y * y)
+
+
+def _pow_grad_base(xp, g, out, x, y):
+    # d/dx x**y = y * x**(y-1); at y == 0 the gradient is 0 even where x == 0.
+    return xp.where(y == 0, 0.0, g * y * x ** (y - 1))
+
+
+def _pow_grad_exponent(xp, g, out, x, y):
+    # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0, as PyTorch does.
+    safe_log = xp.log(xp.where(x == 0, 1.0, x))
+    return g * out * safe_log if out is not None else g * x ** y * safe_log
+
+
+def _maximum_grad_x(xp, g, out, x, y):
+    return g * ((x > y) + (x == y) * 0.5)
+
+
+def _maximum_grad_y(xp, g, out, x, y):
+    return g * ((y > x) + (x == y) * 0.5)
+
+
+def _minimum_grad_x(xp, g, out, x, y):
+    return g * ((x < y) + (x == y) * 0.5)
+
+
+def _minimum_grad_y(xp, g, out, x, y):
+    return g * ((y < x) + (x == y) * 0.5)
+
+
+ADD = defop("AddBackward0", np.add, (_grad_identity, _grad_identity),
+            save_inputs=False, broadcast=True)
+SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
+            save_inputs=False, broadcast=True)
+MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True)
+DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True)
+POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True)
+POW_TENSOR = defop("PowBackward1", np.power, (_pow_grad_base, _pow_grad_exponent),
+                   save_output=True, broadcast=True)
+MAXIMUM = defop("MaximumBackward0", np.maximum, (_maximum_grad_x, _maximum_grad_y),
+                broadcast=True)
+MINIMUM = defop("MinimumBackward0", np.minimum, (_minimum_grad_x, _minimum_grad_y),
+                broadcast=True)
+
+
+def add(input, other, *, alpha=1):
+    """Return ``input + alpha * other``, broadcasting."""
+    return apply(ADD, input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """Return ``input - alpha * other``, broadcasting."""
+    return apply(SUB, input, other if alpha == 1 else mul(other, alpha))
+
+
+def mul(input, other):
+    """Return ``input * other``, broadcasting."""
+    return apply(MUL, input, other)
+
+
+def div(input, other):
+    """Return ``input / other`` (true division), broadcasting."""
+    return apply(DIV, input, other)
+
+
+def pow(input, exponent):
+    """Return ``input ** exponent``. A number exponent records ``PowBackward0``."""
+    if isinstance(exponent, Tensor):
+        return apply(POW_TENSOR, input, exponent)
+    if isinstance(exponent, int) and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+        exponent = float(exponent)  # NumPy refuses negative integer powers of integers
+    return apply(POW_SCALAR, input, exponent)
+
+
+def maximum(input, other):
+    """Elementwise maximum; at ties the gradient is split evenly."""
+    return apply(MAXIMUM, input, other)
+
+
+def minimum(input, other):
+    """Elementwise minimum; at ties the gradient is split evenly."""
+    return apply(MINIMUM, input, other)
+
+
+# ---------------------------------------------------------------------------- unary
+
+
+def _neg_grad(xp, g, out, x):
+    return -g
+
+
+def _exp_grad(xp, g, out, x):
+    return g * out
+
+
+def _log_grad(xp, g, out, x):
+    return g / x
+
+
+def _sqrt_grad(xp, g, out, x):
+    return g / (2 * out)
+
+
+def _abs_grad(xp, g, out, x):
+    return g * xp.sign(x)
+
+
+def _sin_grad(xp, g, out, x):
+    return g * xp.cos(x)
+
+
+def _cos_grad(xp, g, out, x):
+    return -g * xp.sin(x)
+
+
+def _tanh_grad(xp, g, out, x):
+    return g * (1 - out * out)
+
+
+def _sigmoid_grad(xp, g, out, x):
+    return g * out * (1 - out)
+
+
+def _relu_grad(xp, g, out, x):
+    return g * (out > 0)
+
+
+def _clone_grad(xp, g, out, x):
+    return g
+
+
+def _sigmoid_forward(x):
+    # Split by sign so that exp never overflows.
+    positive = x >= 0
+    z = np.exp(np.where(positive, -x, x))
+    return np.where(positive, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+def _relu_forward(x):
+    return np.maximum(x, 0) if x.dtype.kind != "f" else np.maximum(x, x.dtype.type(0))
+
+
+NEG = defop("NegBackward0", np.negative, (_neg_grad,), save_inputs=False)
+EXP = defop("ExpBackward0", np.exp, (_exp_grad,), save_inputs=False, save_output=True)
+LOG = defop("LogBackward0", np.log, (_log_grad,))
+SQRT = defop("SqrtBackward0", np.sqrt, (_sqrt_grad,), save_inputs=False, save_output=True)
+ABS = defop("AbsBackward0", np.abs, (_abs_grad,))
+SIN = defop("SinBackward0", np.sin, (_sin_grad,))
+COS = defop("CosBackward0", np.cos, (_cos_grad,))
+TANH = defop("TanhBackward0", np.tanh, (_tanh_grad,), save_inputs=False, save_output=True)
+SIGMOID = defop("SigmoidBackward0", _sigmoid_forward, (_sigmoid_grad,), save_inputs=False,
+                save_output=True)
+RELU = defop("ReluBackward0", _relu_forward, (_relu_grad,), save_inputs=False, save_output=True)
+CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False)
+
+
+def neg(input):
+    """Return ``-input``."""
+    return apply(NEG, input)
+
+
+def exp(input):
+    """Return the elementwise exponential."""
+    return apply(EXP, input)
+
+
+def log(input):
+    """Return the elementwise natural logarithm."""
+    return apply(LOG, input)
+
+
+def sqrt(input):
+    """Return the elementwise square root."""
+    return apply(SQRT, input)
+
+
+def abs(input):
+    """Return the elementwise absolute value (gradient 0 at 0)."""
+    return apply(ABS, input)
+
+
+def sin(input):
+    return apply(SIN, input)
+
+
+def cos(input):
+    return apply(COS, input)
+
+
+def tanh(input):
+    """Return the elementwise hyperbolic tangent."""
+    return apply(TANH, input)
+
+
+def sigmoid(input):
+    """Return ``1 / (1 + exp(-input))``, computed without overflow."""
+    return apply(SIGMOID, input)
+
+
+def relu(input):
+    """Return ``max(input, 0)`` (gradient 0 at 0)."""
+    return apply(RELU, input)
+
+
+def clone(input):
+    """Return a copy of ``input`` that stays in the graph."""
+    return apply(CLONE, input)
+
+
+# ------------------------------------------------------------- clamp, where, masked_fill
+
+
+def _clamp_grad(xp, g, out, x, min, max):
+    # The gradient passes where min <= x <= max, bounds included, as in PyTorch.
+    inside = True
+    if min is not None:
+        inside = x >= min
+    if max is not None:
+        inside = (x <= max) if inside is True else inside * (x <= max)
+    return g * inside
+
+
+def _clamp_forward(x, min, max):
+    return np.clip(x, min, max)
+
+
+def _where_grad_x(xp, g, out, cond, x, y):
+    return xp.where(cond, g, 0.0)
+
+
+def _where_grad_y(xp, g, out, cond, x, y):
+    return xp.where(cond, 0.0, g)
+
+
+CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,))
+WHERE = defop("WhereBackward0", np.where, (None, _where_grad_x, _where_grad_y),
+              broadcast=True)
+
+
+def clamp(input, min=None, max=None):
+    """Clamp every element into ``[min, max]``; the gradient passes at the bounds."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    min = min._data if isinstance(min, Tensor) else min
+    max = max._data if isinstance(max, Tensor) else max
+    return apply(CLAMP, input, min=min, max=max)
+
+
+clip = clamp
+
+
+def where(condition, input, other):
+    """Return elements of ``input`` where ``condition`` holds, else of ``other``."""
+    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if condition.dtype != np.bool_:
+        condition = condition.astype(bool)
+    return apply(WHERE, condition, input, other)
+
+
+def masked_fill(input, mask, value):
+    """Return ``input`` with ``value`` where ``mask`` is true."""
+    return where(mask, value, input)
+
+
+def sign(input):
+    """Return the elementwise sign (no gradient flows through it)."""
+    return Tensor._wrap(np.sign(_array(input)))
+
+
+# ------------------------------------------------------------------ no-graph ops
+
+
+def _array(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _compare(np_fn, input, other):
+    return Tensor._wrap(np.asarray(np_fn(_array(input), _array(other))))
+
+
+def eq(input, other):
+    return _compare(np.equal, input, other)
+
+
+def ne(input, other):
+    return _compare(np.not_equal, input, other)
+
+
+def lt(input, other):
+    return _compare(np.less, input, other)
+
+
+def le(input, other):
+    return _compare(np.less_equal, input, other)
+
+
+def gt(input, other):
+    return _compare(np.greater, input, other)
+
+
+def ge(input, other):
+    return _compare(np.greater_equal, input, other)
+
+
+def logical_and(input, other):
+    return _compare(np.logical_and, input, other)
+
+
+def logical_or(input, other):
+    return _compare(np.logical_or, input, other)
+
+
+def logical_not(input):
+    return Tensor._wrap(np.logical_not(_array(input)))
+
+
+def isnan(input):
+    return Tensor._wrap(np.isnan(_array(input)))
+
+
+def equal(input, other) -> bool:
+    """True if both have the same shape and elements."""
+    return bool(np.array_equal(_array(input), _array(other)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(_array(input), _array(other), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))

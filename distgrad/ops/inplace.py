@@ -1,0 +1,209 @@
+"""In-place ops: ``zero_ fill_ add_ sub_ mul_ div_ copy_ clamp_ normal_ uniform_`` and ``t[i] = v``.
+
+Every in-place change bumps the tensor's version counter, so a node that saved the old
+value notices at backward time. Outside ``no_grad``, changing a leaf that requires grad is
+an error (its ``.grad`` would describe a value that no longer exists). A non-leaf changed in
+place while recording gets a new ``grad_fn`` that continues its history, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from . import elementwise as ew
+from ._broadcast import unbroadcast
+from ._registry import apply, defop
+
+
+def _array(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _check_leaf(t: Tensor) -> None:
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "Wrap the update in `with distgrad.no_grad():` (as optimizers do) or use an "
+            "out-of-place op.")
+    base = t._base
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with distgrad.no_grad():` or use an out-of-place op.")
+
+
+def _records(t: Tensor, other) -> bool:
+    return grad_mode._state.enabled and (
+        t._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+
+
+def _numpy_inplace(t: Tensor, ufunc, other) -> Tensor:
+    try:
+        ufunc(t._data, _array(other), out=t._data, casting="same_kind")
+    except TypeError:  # NumPy's UFuncTypeError: the result can't be cast to the target dtype
+        raise RuntimeError(
+            f"result type of {ufunc.__name__} with a {np.result_type(_array(other))} operand can't "
+            f"be cast to the desired output type {t.dtype!r} of the in-place target") from None
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(t.shape, np.shape(_array(other))))} in an in-place "
+            f"op; an in-place op can't grow its target") from None
+    t._bump_version()
+    return t
+
+
+def _rebase(t: Tensor, op, *args, **kwargs) -> Tensor:
+    """Apply ``op`` out of place to ``t``'s history, then write the result into ``t``."""
+    _check_leaf(t)
+    if t._base is not None and t._base._requires_grad:
+        raise RuntimeError(
+            "in-place modification of a view of a tensor that requires grad is not supported "
+            "by distgrad (its base's history would not be updated). Use an out-of-place op, or "
+            "clone() the view first.")
+    old = Tensor._wrap(t._data.copy(), grad_fn=t.grad_fn)
+    old._requires_grad = t._requires_grad
+    old._output_nr = t._output_nr
+    result = op(old, *args, **kwargs)
+    if result.shape != t.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)} in an in-place op")
+    np.copyto(t._data, result._data, casting="same_kind")
+    t._bump_version()
+    t.grad_fn = result.grad_fn
+    t._requires_grad = result._requires_grad
+    return t
+
+
+def _binary_inplace(t, other, ufunc, op, alpha=1):
+    if alpha != 1:
+        other = ew.mul(other, alpha) if isinstance(other, Tensor) else _array(other) * alpha
+    if _records(t, other):
+        return _rebase(t, op, other)
+    if grad_mode._state.enabled:
+        _check_leaf(t)
+    return _numpy_inplace(t, ufunc, other)
+
+
+def add_(t, other, alpha=1):
+    """``t += alpha * other`` in place."""
+    return _binary_inplace(t, other, np.add, ew.add, alpha)
+
+
+def sub_(t, other, alpha=1):
+    """``t -= alpha * other`` in place."""
+    return _binary_inplace(t, other, np.subtract, ew.sub, alpha)
+
+
+def mul_(t, other):
+    return _binary_inplace(t, other, np.multiply, ew.mul)
+
+
+def div_(t, other):
+    return _binary_inplace(t, other, np.true_divide, ew.div)
+
+
+def _untracked(t):
+    if grad_mode._state.enabled:
+        _check_leaf(t)
+
+
+def zero_(t):
+    """Fill with zeros in place."""
+    return fill_(t, 0)
+
+
+def fill_(t, value):
+    """Fill with ``value`` in place."""
+    if _records(t, value):
+        return _rebase(t, lambda old: ew.add(ew.mul(old, 0.0), value))
+    _untracked(t)
+    t._data[...] = _array(value)
+    t._bump_version()
+    return t
+
+
+def copy_(t, src):
+    """Copy ``src`` (broadcast to ``t``'s shape) into ``t`` in place."""
+    if _records(t, src):
+        return _rebase(t, lambda old: ew.add(ew.mul(old, 0.0), src))
+    _untracked(t)
+    try:
+        np.copyto(t._data, _array(src), casting="unsafe")
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(np.shape(_array(src)))} can't be "
+                           f"broadcast to the destination's shape {list(t.shape)}") from None
+    t._bump_version()
+    return t
+
+
+def clamp_(t, min=None, max=None):
+    """Clamp in place."""
+    if _records(t, None):
+        return _rebase(t, ew.clamp, min, max)
+    _untracked(t)
+    np.clip(t._data, _array(min), _array(max), out=t._data)
+    t._bump_version()
+    return t
+
+
+def normal_(t, mean=0.0, std=1.0):
+    """Fill with samples from N(mean, std²) drawn from distgrad's generator."""
+    from .._factories import default_generator
+
+    _untracked(t)
+    t._data[...] = default_generator().normal(mean, std, size=t.shape)
+    t._bump_version()
+    return t
+
+
+def uniform_(t, a=0.0, b=1.0):
+    """Fill with samples from U(a, b) drawn from distgrad's generator."""
+    from .._factories import default_generator
+
+    _untracked(t)
+    t._data[...] = default_generator().uniform(a, b, size=t.shape)
+    t._bump_version()
+    return t
+
+
+# ------------------------------------------------------------------ t[index] = value
+
+
+def _index_put_forward(x, v, index, value_shape):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _index_put_grad_x(xp, g, out, x, v, index, value_shape):
+    kept = np.ones(g.shape, dtype=bool)
+    kept[index] = False
+    return g * kept
+
+
+def _index_put_grad_v(xp, g, out, x, v, index, value_shape):
+    return unbroadcast(xp, g[index], value_shape)
+
+
+INDEX_PUT = defop("IndexPutBackward0", _index_put_forward, (_index_put_grad_x, _index_put_grad_v),
+                  save_inputs=False)
+
+
+def _index_put(old, value, index):
+    return apply(INDEX_PUT, old, value, index=index, value_shape=np.shape(_array(value)))
+
+
+def setitem_(t, index, value):
+    """``t[index] = value``."""
+    from .shape_ops import _normalize_index
+
+    index = _normalize_index(index)
+    if _records(t, value):
+        return _rebase(t, _index_put, value, index)
+    _untracked(t)
+    t._data[index] = _array(value)
+    t._bump_version()
+    return t

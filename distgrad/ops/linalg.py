@@ -1,0 +1,106 @@
+"""Linear algebra: ``matmul mm dot bmm``, all on ``np.matmul`` (BLAS)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._broadcast import unbroadcast
+from ._registry import apply, defop
+
+
+def _matmul_grad_x(xp, g, out, x, y):
+    if y.ndim == 1:                       # (..., n) @ (n,) -> (...)
+        return xp.expand_dims(g, -1) * y if x.ndim > 1 else g * y
+    if x.ndim == 1:                       # (n,) @ (..., n, m) -> (..., m)
+        return unbroadcast(xp, xp.matmul(xp.expand_dims(g, -2), xp.swapaxes(y, -1, -2)),
+                           x.shape)
+    return unbroadcast(xp, xp.matmul(g, xp.swapaxes(y, -1, -2)), x.shape)
+
+
+def _matmul_grad_y(xp, g, out, x, y):
+    if x.ndim == 1:                       # (n,) @ (..., n, m)
+        if y.ndim == 1:
+            return g * x
+        return unbroadcast(xp, xp.expand_dims(x, -1) * xp.expand_dims(g, -2), y.shape)
+    if y.ndim == 1:                       # (..., k, n) @ (n,) -> (..., k)
+        return _mv_grad_y(xp, g, x, y)
+    return unbroadcast(xp, xp.matmul(xp.swapaxes(x, -1, -2), g), y.shape)
+
+
+def _mv_grad_y(xp, g, x, y):
+    grad = xp.matmul(xp.swapaxes(x, -1, -2), xp.expand_dims(g, -1))   # (..., n, 1)
+    grad = xp.reshape(grad, grad.shape[:-1])
+    return unbroadcast(xp, grad, y.shape)
+
+
+MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
+MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
+DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y))
+MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
+BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
+
+
+def _check_matmul(x, y, name):
+    xs, ys = np.shape(x), np.shape(y)
+    if len(xs) == 0 or len(ys) == 0:
+        raise RuntimeError(f"{name}: both arguments to matmul need to be at least 1D, but they "
+                           f"are {len(xs)}D and {len(ys)}D")
+    inner_x = xs[-1]
+    inner_y = ys[0] if len(ys) == 1 else ys[-2]
+    if inner_x != inner_y:
+        if len(xs) >= 2 and len(ys) >= 2:
+            raise RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied "
+                               f"({xs[-2]}x{xs[-1]} and {ys[-2]}x{ys[-1]})")
+        raise RuntimeError(f"{name}: size mismatch, got input shapes {list(xs)} and {list(ys)}: "
+                           f"the last dim of the first ({inner_x}) must equal the "
+                           f"{'only' if len(ys) == 1 else 'second-to-last'} dim of the second "
+                           f"({inner_y})")
+
+
+def matmul(input, other):
+    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
+    _check_matmul(_array(input), _array(other), "matmul")
+    nd_x, nd_y = np.ndim(_array(input)), np.ndim(_array(other))
+    if nd_x == 2 and nd_y == 2:
+        spec = MATMUL
+    elif nd_x == 1 and nd_y == 1:
+        spec = DOT
+    elif nd_x == 2 and nd_y == 1:
+        spec = MV
+    else:
+        spec = MATMUL_ND
+    return apply(spec, input, other)
+
+
+def mm(input, mat2):
+    """Product of two 2-D matrices."""
+    if np.ndim(_array(input)) != 2 or np.ndim(_array(mat2)) != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {np.ndim(_array(input))}-D and "
+                           f"{np.ndim(_array(mat2))}-D")
+    _check_matmul(_array(input), _array(mat2), "mm")
+    return apply(MATMUL, input, mat2)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of the same length."""
+    xs, ys = np.shape(_array(input)), np.shape(_array(other))
+    if len(xs) != 1 or len(ys) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {len(xs)}D and {len(ys)}D tensors")
+    if xs != ys:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src "
+                           f"[{ys[0]}] to have the same number of elements, but got {xs[0]} "
+                           f"and {ys[0]} elements respectively")
+    return apply(DOT, input, other)
+
+
+def bmm(input, mat2):
+    """Batched product of ``(b, n, m)`` and ``(b, m, p)`` tensors."""
+    if np.ndim(_array(input)) != 3 or np.ndim(_array(mat2)) != 3:
+        raise RuntimeError("bmm: expected 3-D tensors")
+    _check_matmul(_array(input), _array(mat2), "bmm")
+    return apply(BMM, input, mat2)
+
+
+def _array(x):
+    return x._data if isinstance(x, Tensor) else x

@@ -1,0 +1,394 @@
+"""Shape and indexing ops: ``reshape view transpose permute squeeze unsqueeze flatten expand
+repeat __getitem__ gather index_select cat stack split chunk unbind``, and dtype casts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._dtype import to_numpy_dtype
+from .._tensor import Tensor
+from ._broadcast import unbroadcast
+from ._registry import apply, defop
+from .reduce import normalize_dims
+
+
+def _sizes(args) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, np.ndarray)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def _dim(dim, ndim):
+    return normalize_dims(dim, ndim)[0]
+
+
+# ------------------------------------------------------------------ reshape and views
+
+
+def _reshape_forward(x, shape, input_shape):
+    return x.reshape(shape)
+
+
+def _view_forward(x, shape, input_shape):
+    out = x.view()
+    try:
+        out.shape = shape
+    except AttributeError:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return out
+
+
+def _reshape_grad(xp, g, out, x, shape, input_shape):
+    return xp.reshape(g, input_shape)
+
+
+RESHAPE = defop("ReshapeAliasBackward0", _reshape_forward, (_reshape_grad,),
+                save_inputs=False, is_view=True)
+VIEW = defop("ViewBackward0", _view_forward, (_reshape_grad,), save_inputs=False, is_view=True)
+SQUEEZE = defop("SqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
+                is_view=True)
+UNSQUEEZE = defop("UnsqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
+                  is_view=True)
+
+
+def _checked_shape(input, shape) -> tuple:
+    size = input._data.size
+    known = math.prod(s for s in shape if s != -1)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if math.prod(shape) != size or any(s < 0 for s in shape):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return shape
+
+
+def reshape(input, *shape):
+    """Return a tensor with the same data and ``shape`` (a view when possible)."""
+    shape = _checked_shape(input, _sizes(shape))
+    return apply(RESHAPE, input, shape=shape, input_shape=input.shape)
+
+
+def view(input, *shape):
+    """Return a view with ``shape``; raises if the memory layout does not allow one."""
+    shape = _checked_shape(input, _sizes(shape))
+    return apply(VIEW, input, shape=shape, input_shape=input.shape)
+
+
+def squeeze(input, dim=None):
+    """Remove dims of size 1 (only ``dim`` when given)."""
+    dims = normalize_dims(dim, input.ndim) if dim is not None else range(input.ndim)
+    shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
+    return apply(SQUEEZE, input, shape=shape, input_shape=input.shape)
+
+
+def unsqueeze(input, dim):
+    """Insert a dim of size 1 at ``dim`` (negative counts from the end of the result)."""
+    ndim = input.ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-ndim}, {ndim - 1}], but got {dim})")
+    dim %= ndim
+    shape = input.shape[:dim] + (1,) + input.shape[dim:]
+    return apply(UNSQUEEZE, input, shape=shape, input_shape=input.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Flatten dims ``start_dim`` to ``end_dim`` into one."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape[:start] + (-1,) + input.shape[end + 1:]
+    return reshape(input, shape)
+
+
+def _permute_forward(x, dims):
+    return x.transpose(dims)
+
+
+def _permute_grad(xp, g, out, x, dims):
+    return xp.transpose(g, tuple(np.argsort(dims)))
+
+
+PERMUTE = defop("PermuteBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
+                is_view=True)
+TRANSPOSE = defop("TransposeBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
+                  is_view=True)
+
+
+def permute(input, *dims):
+    """Return a view with dims reordered as ``dims``."""
+    dims = _sizes(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}")
+    return apply(PERMUTE, input, dims=normalize_dims_ordered(dims, input.ndim))
+
+
+def normalize_dims_ordered(dims, ndim) -> tuple:
+    normalized = tuple(_dim(d, ndim) for d in dims)
+    if sorted(normalized) != list(range(ndim)):
+        raise RuntimeError(f"permute: dims {list(dims)} are not a permutation of {ndim} dims")
+    return normalized
+
+
+def transpose(input, dim0, dim1):
+    """Return a view with ``dim0`` and ``dim1`` swapped."""
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return apply(TRANSPOSE, input, dims=tuple(range(input.ndim)))
+    a, b = _dim(dim0, input.ndim), _dim(dim1, input.ndim)
+    dims = list(range(input.ndim))
+    dims[a], dims[b] = dims[b], dims[a]
+    return apply(TRANSPOSE, input, dims=tuple(dims))
+
+
+def _expand_forward(x, shape, input_shape):
+    return np.broadcast_to(x, shape)
+
+
+def _expand_grad(xp, g, out, x, shape, input_shape):
+    return unbroadcast(xp, g, input_shape)
+
+
+EXPAND = defop("ExpandBackward0", _expand_forward, (_expand_grad,), save_inputs=False,
+               is_view=True)
+
+
+def expand(input, *sizes):
+    """Return a view broadcast to ``sizes`` (-1 keeps a dim); no memory is copied."""
+    sizes = _sizes(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({input.ndim})")
+    lead = len(sizes) - input.ndim
+    shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s
+                  for i, s in enumerate(sizes))
+    try:
+        np.broadcast_shapes(input.shape, shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor {list(shape)} must match the "
+                           f"existing size {list(input.shape)} at non-singleton dimensions")
+    return apply(EXPAND, input, shape=shape, input_shape=input.shape)
+
+
+def _repeat_forward(x, repeats, input_shape):
+    return np.tile(x, repeats)
+
+
+def _repeat_grad(xp, g, out, x, repeats, input_shape):
+    shape = (1,) * (len(repeats) - len(input_shape)) + tuple(input_shape)
+    split = []
+    for r, n in zip(repeats, shape):
+        split += [r, n]
+    g = xp.sum(xp.reshape(g, tuple(split)), axis=tuple(range(0, 2 * len(shape), 2)))
+    return xp.reshape(g, input_shape)
+
+
+REPEAT = defop("RepeatBackward0", _repeat_forward, (_repeat_grad,), save_inputs=False)
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes[i]`` times along each dim (like ``np.tile``)."""
+    sizes = _sizes(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    return apply(REPEAT, input, repeats=sizes, input_shape=input.shape)
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+def _getitem_forward(x, index, input_shape):
+    return x[index]
+
+
+def _getitem_grad(xp, g, out, x, index, input_shape):
+    return xp.index_add(input_shape, index, g)
+
+
+def _index_add_forward(g, shape, index):
+    from ._backends import raw
+    return raw.index_add(shape, index, g)
+
+
+def _index_add_grad(xp, g, out, grad_in, shape, index):
+    return g[index]
+
+
+GETITEM = defop("IndexBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
+                is_view=True)
+GATHER = defop("GatherBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False)
+INDEX_SELECT = defop("IndexSelectBackward0", _getitem_forward, (_getitem_grad,),
+                     save_inputs=False)
+INDEX_ADD = defop("IndexAddBackward0", _index_add_forward, (_index_add_grad,), save_inputs=False)
+
+
+def _normalize_index(index):
+    """Tensors and lists inside an index become arrays; bool tensors stay masks."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(input, index):
+    """``input[index]`` with basic (slices, ints, None, ...) and advanced (arrays, masks)
+    indexing. In the backward, repeated indices accumulate."""
+    index = _normalize_index(index)
+    try:
+        return apply(GETITEM, input, index=index, input_shape=input.shape)
+    except IndexError as err:
+        raise IndexError(f"{err} (indexing a tensor of shape {list(input.shape)})") from None
+
+
+def index_add(shape, index, grad):
+    """Zeros of ``shape`` with ``grad`` added at ``index`` (the backward of indexing)."""
+    return apply(INDEX_ADD, grad, shape=shape, index=index)
+
+
+def gather(input, dim, index):
+    """Gather values along ``dim`` at ``index`` (same number of dims as ``input``)."""
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"gather(): index has {index.ndim} dims but input has {input.ndim}; "
+                           "they must have the same number of dimensions")
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
+    axis = _dim(dim, input.ndim)
+    grid = np.ogrid[tuple(slice(n) for n in index.shape)]
+    full = tuple(index if i == axis else grid[i] for i in range(input.ndim))
+    return apply(GATHER, input, index=full, input_shape=input.shape)
+
+
+def index_select(input, dim, index):
+    """Select entries along ``dim`` at the 1-D ``index``."""
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    axis = _dim(dim, input.ndim)
+    full = (slice(None),) * axis + (index,)
+    return apply(INDEX_SELECT, input, index=full, input_shape=input.shape)
+
+
+# --------------------------------------------------------------------- join and split
+
+
+def _cat_forward(*xs, axis, sizes):
+    return np.concatenate(xs, axis=axis)
+
+
+def _cat_grad(xp, g, out, needs, *xs, axis, sizes):
+    grads, start = [], 0
+    for need, size in zip(needs, sizes):
+        grads.append(g[(slice(None),) * axis + (slice(start, start + size),)] if need else None)
+        start += size
+    return grads
+
+
+def _stack_forward(*xs, axis):
+    return np.stack(xs, axis=axis)
+
+
+def _stack_grad(xp, g, out, needs, *xs, axis):
+    return [g[(slice(None),) * axis + (i,)] if need else None for i, need in enumerate(needs)]
+
+
+CAT = defop("CatBackward0", _cat_forward, _cat_grad, save_inputs=False)
+STACK = defop("StackBackward0", _stack_forward, _stack_grad, save_inputs=False)
+
+
+def cat(tensors, dim=0):
+    """Concatenate tensors along an existing ``dim``; shapes must agree elsewhere."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    axis = _dim(dim, tensors[0].ndim)
+    first = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.ndim != len(first) or t.shape[:axis] + t.shape[axis + 1:] != \
+                first[:axis] + first[axis + 1:]:
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. "
+                               f"Expected size {list(first)} but got size {list(t.shape)} "
+                               f"for tensor number {i} in the list.")
+    return apply(CAT, *tensors, axis=axis, sizes=tuple(t.shape[axis] for t in tensors))
+
+
+def stack(tensors, dim=0):
+    """Stack equally shaped tensors along a new ``dim``."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                               f"entry {i}")
+    ndim = tensors[0].ndim + 1
+    axis = _dim(dim, ndim)
+    return apply(STACK, *tensors, axis=axis)
+
+
+def split(input, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (or of the given section sizes) along ``dim``."""
+    axis = _dim(dim, input.ndim)
+    length = input.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, length - s) for s in range(0, length, step)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} "
+                               f"(input tensor's size at dimension {axis}), but got {sizes}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(input, (slice(None),) * axis + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` nearly equal pieces along ``dim``."""
+    length = input.shape[_dim(dim, input.ndim)]
+    return split(input, max(1, -(-length // chunks)), dim)
+
+
+def unbind(input, dim=0):
+    """Remove ``dim`` and return the slices along it."""
+    axis = _dim(dim, input.ndim)
+    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
+
+
+# ------------------------------------------------------------------------------ casts
+
+
+def _cast_forward(x, dtype, input_dtype):
+    return x.astype(dtype)
+
+
+def _cast_grad(xp, g, out, x, dtype, input_dtype):
+    return xp.cast(g, input_dtype)
+
+
+CAST = defop("ToCopyBackward0", _cast_forward, (_cast_grad,), save_inputs=False)
+
+
+def cast(input, dtype):
+    """Return ``input`` converted to ``dtype`` (itself when it already has it)."""
+    dtype = to_numpy_dtype(dtype)
+    if input._data.dtype == dtype:
+        return input
+    return apply(CAST, input, dtype=dtype, input_dtype=input._data.dtype)
