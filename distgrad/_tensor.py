@@ -30,7 +30,7 @@ class Tensor(_tensor_methods.TensorMethods):
     _base = None                    # the tensor this one is a view of
     _hooks = None                   # leaf gradient hooks
     _post_accumulate_hooks = None
-    _accumulator = None             # weakref to the leaf's AccumulateGrad node
+    _accumulator = None             # the leaf's AccumulateGrad node, made on first use
     _output_nr = 0
     _retains_grad = False
 
@@ -113,12 +113,9 @@ class Tensor(_tensor_methods.TensorMethods):
         self._version_counter()[0] += 1
 
     def _get_accumulator(self):
-        from .autograd.graph import AccumulateGrad
-
-        acc = self._accumulator() if self._accumulator is not None else None
+        acc = self._accumulator
         if acc is None:
-            acc = AccumulateGrad(self)
-            self._accumulator = weakref.ref(acc)
+            acc = self._accumulator = AccumulateGrad(self)
         return acc
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
@@ -488,6 +485,7 @@ def _dtype_name(np_dtype) -> str:
 
 # The op modules import Tensor, so they are bound here, once the class exists.
 from . import ops as _ops  # noqa: E402
+from .autograd.graph import AccumulateGrad  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 
 _tensor_methods._ops = _ops

@@ -75,14 +75,14 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     needed = _needed_nodes(roots, targets) if targets is not None else None
     dependencies = _count_dependencies(roots, needed)
 
+    # pending[node] is the summed gradient of a single-output node, or a list of them.
     pending: dict = {}
     for (node, nr), grad in zip(roots, root_grads):
         _add_pending(pending, node, nr, grad)
     ready = []
-    for node, _ in roots:
+    for node, _ in reversed(roots):
         if dependencies.get(node, 0) == 0 and node not in ready:
             ready.append(node)
-    ready.reverse()  # the first root runs first
 
     captured = [None] * (len(capture) if capture is not None else 0)
     owned: set = set()
@@ -91,36 +91,52 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     saved_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     progress_hooks = _progress_hooks
+    anomaly = _state.anomaly
     try:
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:
-                grads = _run_tensor_hooks(node, grads, create_graph, owned)
+                if node.num_outputs == 1:
+                    grads = [grads]
+                if node._tensor_hooks or node._retained:
+                    grads = _run_tensor_hooks(node, grads, create_graph, owned)
                 if capture is not None:
                     for nr in range(len(grads)):
                         slot = capture.get((node, nr))
                         if slot is not None:
                             captured[slot] = grads[nr]
-            if type(node) is AccumulateGrad:
+            if node.__class__ is AccumulateGrad:
                 if (grads is not None and grads[0] is not None and accumulate
                         and (only_leaves is None or node in only_leaves)):
                     node.accumulate(grads[0], create_graph, owned)
             else:
                 # With targets, a node whose inputs lead to no target need not run.
-                runs = grads is not None and (needed is None or _leads_further(node, needed))
-                outputs = _run_node(node, grads, create_graph) if runs else None
+                if grads is not None and (needed is None or _leads_further(node, needed)):
+                    if node._pre_hooks is None and node._post_hooks is None and not anomaly:
+                        outputs = node.apply(grads, create_graph)
+                    else:
+                        outputs = _run_node(node, grads, create_graph)
+                else:
+                    outputs = None
                 if not retain_graph:
                     node.release()
-                for i, (child, nr) in enumerate(node.next_functions):
-                    if child is None or (needed is not None and not needed.get(child)):
-                        continue
-                    if outputs is not None and outputs[i] is not None:
-                        _add_pending(pending, child, nr, outputs[i])
-                    remaining = dependencies[child] - 1
-                    dependencies[child] = remaining
-                    if remaining == 0:
-                        ready.append(child)
+                i = 0
+                for child, nr in node.next_functions:
+                    if child is not None and (needed is None or needed.get(child)):
+                        if outputs is not None:
+                            grad = outputs[i]
+                            if grad is not None:
+                                if nr == 0 and child.num_outputs == 1:
+                                    current = pending.get(child)
+                                    pending[child] = grad if current is None else current + grad
+                                else:
+                                    _add_pending(pending, child, nr, grad)
+                        remaining = dependencies[child] - 1
+                        dependencies[child] = remaining
+                        if remaining == 0:
+                            ready.append(child)
+                    i += 1
             if progress_hooks:
                 for hook in tuple(progress_hooks):
                     hook()
@@ -175,6 +191,10 @@ def _run_tensor_hooks(node, grads, create_graph, owned):
 
 
 def _add_pending(pending, node, nr, grad):
+    if node.num_outputs == 1:
+        current = pending.get(node)
+        pending[node] = grad if current is None else current + grad
+        return
     slots = pending.get(node)
     if slots is None:
         slots = pending[node] = [None] * node.num_outputs
@@ -183,18 +203,22 @@ def _add_pending(pending, node, nr, grad):
 
 
 def _count_dependencies(roots, needed) -> dict:
+    """For every node below the roots, the number of edges that point at it."""
     dependencies: dict = {}
-    seen = {node for node, _ in roots}
-    stack = [node for node, _ in roots]
+    root_nodes = {node for node, _ in roots}
+    stack = list(root_nodes)
     while stack:
         node = stack.pop()
         for child, _ in node.next_functions:
             if child is None or (needed is not None and not needed.get(child)):
                 continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+            count = dependencies.get(child)
+            if count is None:
+                dependencies[child] = 1
+                if child not in root_nodes:
+                    stack.append(child)
+            else:
+                dependencies[child] = count + 1
     return dependencies
 
 

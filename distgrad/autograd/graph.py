@@ -8,6 +8,7 @@ outputs and receives one gradient per edge.
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 import numpy as np
@@ -144,8 +145,7 @@ class AccumulateGrad(Node):
 
 def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
     """Accumulate ``grad`` (an array, or a Tensor under create_graph) into ``tensor.grad``."""
-    from .._tensor import Tensor
-
+    Tensor = _tensor_class()
     if create_graph:
         grad_tensor = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
         tensor.grad = grad_tensor if tensor.grad is None else tensor.grad + grad_tensor
@@ -154,10 +154,11 @@ def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
         grad = grad._data
     dtype = tensor._data.dtype
     if tensor.grad is None:
-        if grad.dtype != dtype or grad.base is not None or id(grad) in owned:
-            grad = np.array(grad, dtype=dtype)  # a fresh array that nothing else aliases
-        elif not grad.flags.writeable:
-            grad = grad.copy()
+        if (grad.dtype != dtype or id(grad) in owned or not grad.flags.writeable
+                or (grad.base is not None and sys.getrefcount(grad.base) > 2)):
+            # Copy unless ``grad`` is the only way to reach its memory: .grad must never
+            # alias another tensor's gradient, a user's array or a saved value.
+            grad = np.array(grad, dtype=dtype, order="K" if grad.ndim < 2 else "C")
         owned.add(id(grad))
         tensor.grad = Tensor._wrap(grad)
     else:
@@ -168,6 +169,17 @@ def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
                 f"{existing.shape}; set .grad to None or to a tensor of the parameter's shape")
         existing += grad
         tensor.grad._bump_version()
+
+
+_TENSOR = None
+
+
+def _tensor_class():
+    global _TENSOR
+    if _TENSOR is None:
+        from .._tensor import Tensor
+        _TENSOR = Tensor
+    return _TENSOR
 
 
 def _wrap_grad(grad):

@@ -30,6 +30,3 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("distgrad tensors are not pickled; use distgrad.save for checkpoints")

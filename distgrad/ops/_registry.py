@@ -18,13 +18,19 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.engine import _state as _engine_state
-from ..autograd.graph import Node, gradient_edge
+from ..autograd.graph import Node
 from . import _backends
 from ._broadcast import unbroadcast
 
-__all__ = ["OpSpec", "defop", "apply", "OpNode"]
+__all__ = ["OpSpec", "defop", "apply", "apply1", "apply2", "OpNode"]
 
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
+_NO_PARAMS: dict = {}
+_NO_EDGE = (None, 0)
+_ndarray = np.ndarray
+_new_tensor = object.__new__
+_raw = _backends.raw
 _grad_state = grad_mode._state
 
 
@@ -70,11 +76,12 @@ class OpNode(Node):
     """Backward node of a table op; its class (``MulBackward0``...) is made by :func:`defop`."""
 
     spec: OpSpec
+    _params = {}       # noqa: RUF012  (shared, never mutated: ops without parameters)
     _inputs = None     # saved inputs (Tensors or constants), or None
-    _versions = None   # versions of saved tensors when saved
+    _versions = None   # versions of the saved tensors when saved; None means all were 0
     _out = None        # saved output array
-    _out_version = None
-    _meta = None       # (shape, dtype) per input, for broadcasting ops
+    _out_vc = None     # the output's version counter (a one-element list)
+    _meta = None       # per input, (shape, dtype) to reduce its gradient to; None: no reduction
 
     def release(self):
         self._released = True
@@ -83,111 +90,196 @@ class OpNode(Node):
 
     def apply(self, grad_outputs, create_graph):
         spec = self.spec
-        if self._released and (spec.save_inputs or spec.save_output):
-            self._check_not_released()
-        grad = grad_outputs[0]
         inputs = self._inputs
         if inputs is not None:
-            self._check_versions()
+            for x in inputs:
+                if isinstance(x, Tensor) and x._vc is not None:
+                    self._check_versions()
+                    break
+        elif self._released and (spec.save_inputs or spec.save_output):
+            self._check_not_released()
         if create_graph:
             xp = _backends.taped
             out = self._output_tensor() if spec.save_output else None
         else:
-            xp = _backends.raw
+            xp = _raw
             out = self._out
+            if self._out_vc is not None and self._out_vc[0]:
+                self._raise_modified("the output", self._out_vc[0], 0)
             if inputs is not None:
                 inputs = [x._data if isinstance(x, Tensor) else x for x in inputs]
         if inputs is None:
             inputs = (None,) * len(self.next_functions)
+        grad = grad_outputs[0]
         params = self._params
         vjps = spec.vjps
         if callable(vjps):
             needs = [child is not None for child, _ in self.next_functions]
             return list(vjps(xp, grad, out, needs, *inputs, **params))
         grads = []
+        meta = self._meta
         for i, (child, _) in enumerate(self.next_functions):
             if child is None:
                 grads.append(None)
                 continue
             g = vjps[i](xp, grad, out, *inputs, **params)
-            if spec.broadcast:
-                shape, dtype = self._meta[i]
+            if meta is not None and meta[i] is not None:
+                shape, dtype = meta[i]
                 g = unbroadcast(xp, g, shape)
                 if g.dtype != dtype:
-                    g = g.astype(dtype) if not create_graph else g.to(dtype)
+                    g = xp.cast(g, dtype)
             grads.append(g)
         return grads
 
     def _check_versions(self):
-        for x, version in zip(self._inputs, self._versions):
-            if version is not None and x._vc[0] != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{x._describe()}] is at version {x._vc[0]}; "
-                    f"expected version {version} instead. It is an input of {self.name()}. "
-                    f"Hint: use an out-of-place op (or .clone() the tensor) before modifying it.")
-        if self._out_version is not None and self._out_version[0][0] != self._out_version[1]:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: the output of {self.name()} is at version "
-                f"{self._out_version[0][0]}; expected version {self._out_version[1]} instead. "
-                f"Hint: use an out-of-place op (or .clone() the result) before modifying it.")
+        """Raise if a saved tensor was modified in place since it was saved."""
+        versions = self._versions
+        for i, x in enumerate(self._inputs):
+            if isinstance(x, Tensor) and x._vc is not None:
+                expected = versions[i] if versions is not None else 0
+                if x._vc[0] != expected:
+                    self._raise_modified(f"[{x._describe()}], an input,", x._vc[0], expected)
+        if self._out_vc is not None and self._out_vc[0]:
+            self._raise_modified("the output", self._out_vc[0], 0)
+
+    def _raise_modified(self, what, version, expected):
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what} of {self.name()} is at version {version}; expected "
+            f"version {expected} instead. Hint: use an out-of-place op, or .clone() the tensor "
+            f"before modifying it in place.")
 
     def _output_tensor(self):
         """The saved output as a tensor whose grad_fn is this node (for create_graph)."""
         if self._out is None:
             self._check_not_released()
-        return Tensor._wrap(self._out, grad_fn=self)
+        t = Tensor._wrap(self._out, grad_fn=self)
+        t._vc = self._out_vc
+        return t
 
 
 def apply(spec: OpSpec, *inputs, **params):
     """Run ``spec``'s forward on ``inputs`` (Tensors, arrays or numbers) and record a node."""
-    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = spec.forward(*arrays, **params)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype is _F64:
-        out = _keep_default_float(out, inputs)
+    arrays = []
     requires_grad = False
-    if _grad_state.enabled and out.dtype.kind == "f":
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x._data)
+            if x._requires_grad:
                 requires_grad = True
-                break
-    result = Tensor._wrap(out)
-    if spec.is_view and np.may_share_memory(out, arrays[0]):
+        else:
+            arrays.append(x)
+    out = spec.forward(*arrays, **params)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    dtype = out.dtype
+    if dtype is _F64:
+        out = _keep_default_float(out, arrays)
+        dtype = out.dtype
+    result = _new_tensor(Tensor)
+    result._data = out
+    if spec.is_view and isinstance(inputs[0], Tensor) and np.may_share_memory(out, arrays[0]):
         base = inputs[0]
         result._vc = base._version_counter()
         result._base = base if base._base is None else base._base
-    if requires_grad:
+    if requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
         _record(spec, result, inputs, params)
+    return result
+
+
+def apply2(spec: OpSpec, x, y):
+    """:func:`apply` for a binary op without parameters (the elementwise fast path)."""
+    if isinstance(x, Tensor):
+        xa, rx = x._data, x._requires_grad
+    else:
+        xa, rx = x, False
+    if isinstance(y, Tensor):
+        ya, ry = y._data, y._requires_grad
+    else:
+        ya, ry = y, False
+    out = spec.forward(xa, ya)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    dtype = out.dtype
+    if dtype is _F64:
+        out = _keep_default_float(out, (xa, ya))
+        dtype = out.dtype
+    result = _new_tensor(Tensor)
+    result._data = out
+    if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
+        _record(spec, result, (x, y), _NO_PARAMS)
+    return result
+
+
+def apply1(spec: OpSpec, x):
+    """:func:`apply` for a unary op without parameters."""
+    out = spec.forward(x._data)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    dtype = out.dtype
+    if dtype is _F64 and x._data.dtype is not _F64:
+        out = _keep_default_float(out, (x._data,))
+        dtype = out.dtype
+    result = _new_tensor(Tensor)
+    result._data = out
+    if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
+        _record(spec, result, (x,), _NO_PARAMS)
     return result
 
 
 def _record(spec, result, inputs, params):
     node = spec.node_cls()
-    node.next_functions = tuple(gradient_edge(x) for x in inputs)
-    node._params = params
+    edges = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            fn = x.grad_fn
+            if fn is not None:
+                edges.append((fn, x._output_nr))
+            else:
+                acc = x._accumulator
+                edges.append((acc if acc is not None else x._get_accumulator(), 0))
+        else:
+            edges.append(_NO_EDGE)
+    node.next_functions = tuple(edges)
+    if params:
+        node._params = params
     if spec.save_inputs:
         node._inputs = inputs
-        node._versions = tuple(x._version_counter()[0] if isinstance(x, Tensor) else None
-                               for x in inputs)
+        versions = None
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor) and x._vc is not None and x._vc[0]:
+                if versions is None:
+                    versions = [0] * len(inputs)
+                versions[i] = x._vc[0]
+        node._versions = versions
     if spec.save_output:
         node._out = result._data
-        node._out_version = (result._version_counter(), result._vc[0])
+        node._out_vc = result._vc = [0] if result._vc is None else result._vc
     if spec.broadcast:
-        node._meta = tuple((x._data.shape, x._data.dtype) if isinstance(x, Tensor) else None
-                           for x in inputs)
+        node._meta = _reduction_meta(inputs, result._data)
     if _engine_state.anomaly:
         node._record_anomaly_trace()
     result.grad_fn = node
     result._requires_grad = True
 
 
-def _keep_default_float(out, inputs):
+def _reduction_meta(inputs, out):
+    """Per input, the (shape, dtype) its gradient must be reduced and cast to; None if none."""
+    meta = None
+    shape, dtype = out.shape, out.dtype
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x._requires_grad:
+            data = x._data
+            if data.shape != shape or data.dtype != dtype:
+                if meta is None:
+                    meta = [None] * len(inputs)
+                meta[i] = (data.shape, data.dtype)
+    return meta
+
+
+def _keep_default_float(out, arrays):
     """Python floats mixed with integer tensors give float32, as in PyTorch, not float64."""
-    for x in inputs:
-        array = x._data if isinstance(x, Tensor) else x
+    for array in arrays:
         if isinstance(array, np.ndarray) and array.dtype is _F64:
             return out
     from .._dtype import get_default_dtype

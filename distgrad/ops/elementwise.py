@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import apply, defop
+from ._registry import apply, apply1, apply2, defop
 
 # --------------------------------------------------------------------------- binary
 
@@ -82,41 +82,41 @@ MINIMUM = defop("MinimumBackward0", np.minimum, (_minimum_grad_x, _minimum_grad_
 
 def add(input, other, *, alpha=1):
     """Return ``input + alpha * other``, broadcasting."""
-    return apply(ADD, input, other if alpha == 1 else mul(other, alpha))
+    return apply2(ADD, input, other if alpha == 1 else mul(other, alpha))
 
 
 def sub(input, other, *, alpha=1):
     """Return ``input - alpha * other``, broadcasting."""
-    return apply(SUB, input, other if alpha == 1 else mul(other, alpha))
+    return apply2(SUB, input, other if alpha == 1 else mul(other, alpha))
 
 
 def mul(input, other):
     """Return ``input * other``, broadcasting."""
-    return apply(MUL, input, other)
+    return apply2(MUL, input, other)
 
 
 def div(input, other):
     """Return ``input / other`` (true division), broadcasting."""
-    return apply(DIV, input, other)
+    return apply2(DIV, input, other)
 
 
 def pow(input, exponent):
     """Return ``input ** exponent``. A number exponent records ``PowBackward0``."""
     if isinstance(exponent, Tensor):
-        return apply(POW_TENSOR, input, exponent)
+        return apply2(POW_TENSOR, input, exponent)
     if isinstance(exponent, int) and isinstance(input, Tensor) and input._data.dtype.kind == "f":
         exponent = float(exponent)  # NumPy refuses negative integer powers of integers
-    return apply(POW_SCALAR, input, exponent)
+    return apply2(POW_SCALAR, input, exponent)
 
 
 def maximum(input, other):
     """Elementwise maximum; at ties the gradient is split evenly."""
-    return apply(MAXIMUM, input, other)
+    return apply2(MAXIMUM, input, other)
 
 
 def minimum(input, other):
     """Elementwise minimum; at ties the gradient is split evenly."""
-    return apply(MINIMUM, input, other)
+    return apply2(MINIMUM, input, other)
 
 
 # ---------------------------------------------------------------------------- unary
@@ -193,55 +193,55 @@ CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False)
 
 def neg(input):
     """Return ``-input``."""
-    return apply(NEG, input)
+    return apply1(NEG, input)
 
 
 def exp(input):
     """Return the elementwise exponential."""
-    return apply(EXP, input)
+    return apply1(EXP, input)
 
 
 def log(input):
     """Return the elementwise natural logarithm."""
-    return apply(LOG, input)
+    return apply1(LOG, input)
 
 
 def sqrt(input):
     """Return the elementwise square root."""
-    return apply(SQRT, input)
+    return apply1(SQRT, input)
 
 
 def abs(input):
     """Return the elementwise absolute value (gradient 0 at 0)."""
-    return apply(ABS, input)
+    return apply1(ABS, input)
 
 
 def sin(input):
-    return apply(SIN, input)
+    return apply1(SIN, input)
 
 
 def cos(input):
-    return apply(COS, input)
+    return apply1(COS, input)
 
 
 def tanh(input):
     """Return the elementwise hyperbolic tangent."""
-    return apply(TANH, input)
+    return apply1(TANH, input)
 
 
 def sigmoid(input):
     """Return ``1 / (1 + exp(-input))``, computed without overflow."""
-    return apply(SIGMOID, input)
+    return apply1(SIGMOID, input)
 
 
 def relu(input):
     """Return ``max(input, 0)`` (gradient 0 at 0)."""
-    return apply(RELU, input)
+    return apply1(RELU, input)
 
 
 def clone(input):
     """Return a copy of ``input`` that stays in the graph."""
-    return apply(CLONE, input)
+    return apply1(CLONE, input)
 
 
 # ------------------------------------------------------------- clamp, where, masked_fill

@@ -15,7 +15,16 @@ def _matmul_grad_x(xp, g, out, x, y):
     if x.ndim == 1:                       # (n,) @ (..., n, m) -> (..., m)
         return unbroadcast(xp, xp.matmul(xp.expand_dims(g, -2), xp.swapaxes(y, -1, -2)),
                            x.shape)
+    if _is_transposed(x):
+        return (y @ g.T).T
     return unbroadcast(xp, xp.matmul(g, xp.swapaxes(y, -1, -2)), x.shape)
+
+
+def _is_transposed(a) -> bool:
+    """A 2-D array stored column-major (e.g. ``W.T``): its gradient is made in that layout
+    too, so that the transpose back in ``W.T``'s backward yields a row-major gradient."""
+    return isinstance(a, np.ndarray) and a.ndim == 2 and a.flags.f_contiguous \
+        and not a.flags.c_contiguous
 
 
 def _matmul_grad_y(xp, g, out, x, y):
@@ -25,6 +34,8 @@ def _matmul_grad_y(xp, g, out, x, y):
         return unbroadcast(xp, xp.expand_dims(x, -1) * xp.expand_dims(g, -2), y.shape)
     if y.ndim == 1:                       # (..., k, n) @ (n,) -> (..., k)
         return _mv_grad_y(xp, g, x, y)
+    if _is_transposed(y):
+        return (g.T @ x).T
     return unbroadcast(xp, xp.matmul(xp.swapaxes(x, -1, -2), g), y.shape)
 
 

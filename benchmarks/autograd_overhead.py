@@ -1,0 +1,264 @@
+"""Autograd overhead: distgrad against a hand-written NumPy forward/backward and PyTorch.
+
+Prints, side by side from one run (interleaved repetitions, medians, 1 BLAS thread):
+
+(a) per-op cost of forward + backward through a chain of 1000 elementwise ops
+    (mul by a leaf, add a scalar, tanh, exp) on a 16-element float32 vector;
+(b) one training step of an MLP 784-512-512-10 (batch 128, float32): forward,
+    cross-entropy, backward and an SGD update;
+(c) peak RSS of the MLP step, each framework in a fresh process.
+
+Run: ``python benchmarks/autograd_overhead.py`` (PyTorch is compared when importable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+CHAIN_OPS = 1000
+VECTOR = 16
+BATCH, SIZES = 128, (784, 512, 512, 10)
+
+
+# ----------------------------------------------------------------------- (a) op chain
+
+
+def chain_numpy(x0, w):
+    """Forward and backward of the chain, written by hand: the tape-free floor."""
+    xs = [x0]
+    x = x0
+    for i in range(CHAIN_OPS // 4):
+        a = x * w
+        b = a + 1.0
+        c = np.tanh(b)
+        d = np.exp(c)
+        xs.append((a, c, d, x))
+        x = d
+    g = np.ones_like(x)
+    gw = np.zeros_like(w)
+    for a, c, d, prev in reversed(xs[1:]):
+        g = g * d                 # exp
+        g = g * (1 - c * c)       # tanh
+        gw += g * prev            # mul by w (the add passes g through)
+        g = g * w
+    return gw
+
+
+def chain_distgrad(dg, x0, w):
+    x = x0
+    for _ in range(CHAIN_OPS // 4):
+        x = ((x * w) + 1.0).tanh().exp()
+    x.sum().backward()
+    grad = w.grad
+    w.grad = None
+    return grad
+
+
+def chain_torch(torch, x0, w):
+    x = x0
+    for _ in range(CHAIN_OPS // 4):
+        x = ((x * w) + 1.0).tanh().exp()
+    x.sum().backward()
+    grad = w.grad
+    w.grad = None
+    return grad
+
+
+# ----------------------------------------------------------------------- (b) MLP step
+
+
+def mlp_params(seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], BATCH)
+    return params, x, y
+
+
+def mlp_step_numpy(params, x, y, lr=0.01):
+    """Forward, cross-entropy, backward and SGD with exactly the needed matmuls."""
+    w1, b1, w2, b2, w3, b3 = params
+    h1 = np.maximum(x @ w1.T + b1, 0)
+    h2 = np.maximum(h1 @ w2.T + b2, 0)
+    logits = h2 @ w3.T + b3
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sums = exp.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(sums[:, 0]) - shifted[np.arange(len(y)), y]))
+    g3 = exp / sums
+    g3[np.arange(len(y)), y] -= 1
+    g3 /= len(y)
+    gw3, gb3 = g3.T @ h2, g3.sum(0)
+    g2 = (g3 @ w3) * (h2 > 0)
+    gw2, gb2 = g2.T @ h1, g2.sum(0)
+    g1 = (g2 @ w2) * (h1 > 0)
+    gw1, gb1 = g1.T @ x, g1.sum(0)
+    for p, g in zip(params, (gw1, gb1, gw2, gb2, gw3, gb3)):
+        p -= lr * g
+    return loss
+
+
+def mlp_distgrad(dg, params, x, y):
+    ws = [dg.tensor(p, requires_grad=True) for p in params]
+    xt, yt = dg.from_numpy(x), dg.from_numpy(y)
+
+    def step(lr=0.01):
+        w1, b1, w2, b2, w3, b3 = ws
+        h1 = (xt @ w1.T + b1).relu()
+        h2 = (h1 @ w2.T + b2).relu()
+        logits = h2 @ w3.T + b3
+        logp = logits.log_softmax(dim=1)
+        loss = -logp[dg.arange(len(y)), yt].mean()
+        loss.backward()
+        with dg.no_grad():
+            for p in ws:
+                p -= lr * p.grad
+                p.grad = None
+        return float(loss)
+    return step
+
+
+def mlp_torch(torch, params, x, y):
+    ws = [torch.tensor(p, requires_grad=True) for p in params]
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step(lr=0.01):
+        w1, b1, w2, b2, w3, b3 = ws
+        h1 = (xt @ w1.T + b1).relu()
+        h2 = (h1 @ w2.T + b2).relu()
+        logits = h2 @ w3.T + b3
+        loss = torch.nn.functional.cross_entropy(logits, yt)
+        loss.backward()
+        with torch.no_grad():
+            for p in ws:
+                p -= lr * p.grad
+                p.grad = None
+        return float(loss)
+    return step
+
+
+# ------------------------------------------------------------------------- harness
+
+
+def _timed(fn, reps):
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _interleaved(candidates: dict, rounds: int, reps: int) -> dict:
+    """Run each candidate ``reps`` times per round, round-robin, and return medians."""
+    samples = {name: [] for name in candidates}
+    for fn in candidates.values():
+        fn()  # warm up
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            samples[name].extend(_timed(fn, reps))
+    return {name: float(np.median(s)) for name, s in samples.items()}
+
+
+def _peak_rss_mib(which: str) -> float | None:
+    code = (f"import sys; sys.argv=['x', '--rss-child', '{which}']; "
+            f"exec(open({__file__!r}).read())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def _rss_child(which: str) -> None:
+    import resource
+
+    params, x, y = mlp_params()
+    if which == "numpy":
+        def step():
+            return mlp_step_numpy(params, x, y)
+    elif which == "distgrad":
+        import distgrad
+        step = mlp_distgrad(distgrad, params, x, y)
+    else:
+        import torch
+        torch.set_num_threads(1)
+        step = mlp_torch(torch, params, x, y)
+    for _ in range(5):
+        step()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        _rss_child(args.rss_child)
+        return
+
+    import distgrad
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(VECTOR).astype(np.float32)
+    w0 = (rng.standard_normal(VECTOR) * 0.5).astype(np.float32)
+    dx, dw = distgrad.from_numpy(x0), distgrad.tensor(w0, requires_grad=True)
+    chains = {"numpy": lambda: chain_numpy(x0, w0), "distgrad": lambda: chain_distgrad(distgrad, dx, dw)}
+    if torch is not None:
+        tx, tw = torch.from_numpy(x0), torch.tensor(w0, requires_grad=True)
+        chains["torch"] = lambda: chain_torch(torch, tx, tw)
+    np.testing.assert_allclose(chain_distgrad(distgrad, dx, dw)._data, chain_numpy(x0, w0),
+                               rtol=1e-4)
+    chain = _interleaved(chains, args.rounds, 4)
+
+    params, x, y = mlp_params()
+    steps = {"numpy": lambda: mlp_step_numpy([p.copy() for p in params], x, y)}
+    np_params = [p.copy() for p in params]
+    steps["numpy"] = lambda: mlp_step_numpy(np_params, x, y)
+    steps["distgrad"] = mlp_distgrad(distgrad, [p.copy() for p in params], x, y)
+    if torch is not None:
+        steps["torch"] = mlp_torch(torch, [p.copy() for p in params], x, y)
+    mlp = _interleaved(steps, args.rounds, 6)
+
+    print(f"(a) chain of {CHAIN_OPS} elementwise ops on {VECTOR} float32, forward + backward")
+    for name, t in chain.items():
+        print(f"    {name:9s} {t / CHAIN_OPS * 1e6:7.2f} us/op")
+    print(f"    distgrad / numpy = {chain['distgrad'] / chain['numpy']:.2f}x", end="")
+    if "torch" in chain:
+        print(f"   distgrad / torch = {chain['distgrad'] / chain['torch']:.2f}x (target <= 0.6)")
+    else:
+        print()
+    print(f"(b) MLP {'-'.join(map(str, SIZES))} step, batch {BATCH}, float32, 1 thread")
+    for name, t in mlp.items():
+        print(f"    {name:9s} {t * 1e3:7.2f} ms/step")
+    print(f"    distgrad / numpy = {mlp['distgrad'] / mlp['numpy']:.3f}x (target <= 1.05)", end="")
+    if "torch" in mlp:
+        print(f"   torch / numpy = {mlp['torch'] / mlp['numpy']:.3f}x")
+    else:
+        print()
+    print("(c) peak RSS of the MLP step (fresh process each)")
+    for name in ["numpy", "distgrad"] + (["torch"] if torch is not None else []):
+        rss = _peak_rss_mib(name)
+        print(f"    {name:9s} {rss:7.1f} MiB" if rss is not None else f"    {name:9s} failed")
+
+
+if __name__ == "__main__":
+    main()
