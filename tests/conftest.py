@@ -12,6 +12,7 @@ _MPI_DIR = Path(__file__).parent / "mpi"
 
 
 def pytest_ignore_collect(collection_path, config):
-    if not config.getoption("--with-mpi", default=False):
-        return collection_path == _MPI_DIR or _MPI_DIR in collection_path.parents
-    return None
+    in_mpi_dir = collection_path == _MPI_DIR or _MPI_DIR in collection_path.parents
+    if in_mpi_dir and not config.getoption("--with-mpi", default=False):
+        return True
+    return None  # let pytest decide as usual (--ignore, norecursedirs...)

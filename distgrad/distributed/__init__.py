@@ -147,10 +147,10 @@ def _make_comm() -> Communicator:
     except ImportError as exc:
         if launched_size == 1 and not forced:
             return SingleProcessComm()
+        why = "DISTGRAD_FORCE_MPI=1 is set" if forced else "an MPI launcher started this process"
         raise RuntimeError(
-            "distgrad.distributed needs mpi4py to run under an MPI launcher "
-            f"({'DISTGRAD_FORCE_MPI=1' if forced else f'world size {launched_size}'}), "
-            f"but importing it failed: {exc}. Install it with `pip install mpi4py mpich`, or "
+            f"distgrad.distributed needs mpi4py because {why}, but importing it failed: "
+            f"{exc}. Install it with `pip install mpi4py mpich`, or "
             "on a cluster build it against the site's MPI: "
             "`pip install --no-binary mpi4py mpi4py`."
         ) from exc
@@ -286,7 +286,7 @@ def all_gather(tensor_list: list, tensor, group=None, async_op: bool = False):
     comm = _get_default_comm(group)
     data = getattr(tensor, "_data", tensor)
     if _debug:
-        _check_across_ranks(comm, "all_gather", [data])
+        _check_across_ranks(comm, "all_gather", [data], list_length=len(tensor_list))
     outs = _check_list("all_gather", "tensor_list", tensor_list, data, comm.size)
     recv = np.empty((comm.size, *data.shape), data.dtype)
     send = _contiguous(data)
@@ -315,7 +315,7 @@ def reduce_scatter(
     comm = _get_default_comm(group)
     data = getattr(output, "_data", output)
     if _debug:
-        _check_across_ranks(comm, "reduce_scatter", [data], op=op)
+        _check_across_ranks(comm, "reduce_scatter", [data], op=op, list_length=len(input_list))
     ins = _check_list("reduce_scatter", "input_list", input_list, data, comm.size)
     send = np.empty((comm.size, *data.shape), data.dtype)
     for i, inp in enumerate(ins):

@@ -38,21 +38,8 @@ class ReduceOp(enum.IntEnum):
 # Every dtype a collective can move, and the reductions defined on each kind of dtype.
 SUPPORTED_DTYPES = tuple(
     np.dtype(name)
-    for name in (
-        "bool",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "float32",
-        "float64",
-        "complex64",
-        "complex128",
-    )
+    for name in """bool int8 int16 int32 int64 uint8 uint16 uint32 uint64
+                   float32 float64 complex64 complex128""".split()
 )
 _ALL = frozenset(ReduceOp)
 REDUCE_OPS = {
