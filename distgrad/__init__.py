@@ -14,7 +14,7 @@ from ._factories import (Generator, arange, as_tensor, empty, empty_like, eye, f
                          rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                          zeros_like)
 from ._tensor import Tensor
-from . import autograd, func, ops  # noqa: E402, I001
+from . import autograd, distributed, func, ops  # noqa: E402, I001
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from .ops import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat, chunk, clamp, clip,
                   clone, cos, div, dot, eq, equal, exp, expand, flatten, gather, ge, gt,

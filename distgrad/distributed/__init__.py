@@ -33,9 +33,12 @@ from functools import partial
 import numpy as np
 
 from ._comm import Communicator, ReduceOp, SingleProcessComm, Work, check_dtype
+from .metrics import MetricSums, all_reduce_sums
 
 __all__ = [
+    "MetricSums",
     "ReduceOp",
+    "all_reduce_sums",
     "Work",
     "all_gather",
     "all_gather_object",

@@ -1,0 +1,69 @@
+"""Exact metric aggregation across ranks.
+
+Averages over a sharded dataset are exact only when the *sums* and the *counts* are
+reduced, not the per-rank averages: a rank with 30 samples and one with 2 must not count
+the same. Everything is packed into one float64 vector and reduced with a single
+all-reduce. Call these inside ``no_grad()`` on values you have ``detach``-ed.
+
+Example::
+
+    >>> totals = MetricSums()
+    >>> with distgrad.no_grad():
+    ...     for x, y in loader:                  # this rank's shard
+    ...         logits = model(x)
+    ...         totals.add(loss=float(loss_fn_sum(logits, y)),
+    ...                    correct=int((logits.argmax(1) == y).sum()), samples=len(y))
+    >>> result = totals.all_reduce()             # one collective, every rank gets it
+    >>> accuracy = result["correct"] / result["samples"]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["MetricSums", "all_reduce_sums"]
+
+
+def all_reduce_sums(values: dict) -> dict:
+    """Sum each named number across all ranks with one collective; returns a new dict.
+
+    Every rank must pass the same names. Values are summed in float64, so integer counts
+    stay exact up to 2**53.
+    """
+    from . import _get_default_comm
+
+    names = sorted(values)
+    comm = _get_default_comm()
+    if comm.size > 1 and _debug_names_differ(comm, names):
+        raise RuntimeError(f"all_reduce_sums: ranks passed different metric names; rank "
+                           f"{comm.rank} has {names}")
+    vector = np.array([float(values[n]) for n in names], dtype=np.float64)
+    comm.allreduce(vector)
+    return dict(zip(names, vector.tolist()))
+
+
+def _debug_names_differ(comm, names) -> bool:
+    import os
+
+    if os.environ.get("DISTGRAD_DEBUG") != "1":
+        return False
+    return any(other != names for other in comm.allgather_obj(names))
+
+
+class MetricSums:
+    """Accumulates named sums on this rank; :meth:`all_reduce` totals them over all ranks."""
+
+    def __init__(self):
+        self.sums: dict = {}
+
+    def add(self, **values) -> None:
+        """Add to each named running sum (e.g. ``loss=batch_loss_sum, samples=len(y)``)."""
+        for name, value in values.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value)
+
+    def all_reduce(self) -> dict:
+        """The sums over every rank (one collective; every rank must call it)."""
+        return all_reduce_sums(self.sums)
+
+    def reset(self) -> None:
+        self.sums.clear()

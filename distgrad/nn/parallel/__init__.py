@@ -1,0 +1,5 @@
+"""Data parallelism: :class:`DistributedDataParallel`."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
