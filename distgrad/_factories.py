@@ -57,7 +57,12 @@ def _rng(generator) -> np.random.Generator:
     return generator.np if generator is not None else _default.np
 
 
-def _size(size) -> tuple:
+def _size(size, size_kw=None) -> tuple:
+    """The shape from varargs ``f(2, 3)``, a sequence ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    if size_kw is not None:
+        if size:
+            raise TypeError("pass the size either positionally or as size=, not both")
+        size = (size_kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -103,19 +108,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """A tensor of zeros; ``size`` as varargs or a tuple."""
-    return _finish(np.zeros(_size(size), dtype=_float_or(dtype)), dtype, requires_grad)
+def zeros(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """A tensor of zeros; the size as varargs, a tuple or ``size=``."""
+    return _finish(np.zeros(_size(args, size), dtype=_float_or(dtype)), dtype, requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def ones(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ones."""
-    return _finish(np.ones(_size(size), dtype=_float_or(dtype)), dtype, requires_grad)
+    return _finish(np.ones(_size(args, size), dtype=_float_or(dtype)), dtype, requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def empty(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """An uninitialised tensor (distgrad fills it with zeros)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -128,14 +133,16 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     return _finish(array, dtype, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
+def randn(*args, size=None, dtype=None, requires_grad=False, generator=None,
+          device=None) -> Tensor:
     """Samples from the standard normal distribution."""
-    return _finish(_rng(generator).standard_normal(_size(size)), dtype, requires_grad)
+    return _finish(_rng(generator).standard_normal(_size(args, size)), dtype, requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
+def rand(*args, size=None, dtype=None, requires_grad=False, generator=None,
+         device=None) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
-    return _finish(_rng(generator).random(_size(size)), dtype, requires_grad)
+    return _finish(_rng(generator).random(_size(args, size)), dtype, requires_grad)
 
 
 def normal(mean, std, size, *, generator=None, dtype=None) -> Tensor:

@@ -28,6 +28,8 @@ class Tensor(_tensor_methods.TensorMethods):
     _requires_grad = False
     _vc = None                      # version counter: a one-element list shared with views
     _base = None                    # the tensor this one is a view of
+    _view_chain = ()                # (op spec, params) of the view ops from _base to here
+    _view_version = 0               # the version at which this view's grad_fn was derived
     _hooks = None                   # leaf gradient hooks
     _post_accumulate_hooks = None
     _accumulator = None             # the leaf's AccumulateGrad node, made on first use
@@ -346,28 +348,28 @@ class Tensor(_tensor_methods.TensorMethods):
 
     # --------------------------------------------------------------- operators
     def __add__(self, other):
-        return _ops.add(self, other)
+        return _apply2(_ew.ADD, self, other)
 
     def __radd__(self, other):
-        return _ops.add(other, self)
+        return _apply2(_ew.ADD, other, self)
 
     def __sub__(self, other):
-        return _ops.sub(self, other)
+        return _apply2(_ew.SUB, self, other)
 
     def __rsub__(self, other):
-        return _ops.sub(other, self)
+        return _apply2(_ew.RSUB, other, self)
 
     def __mul__(self, other):
-        return _ops.mul(self, other)
+        return _apply2(_ew.MUL, self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(other, self)
+        return _apply2(_ew.MUL, other, self)
 
     def __truediv__(self, other):
-        return _ops.div(self, other)
+        return _apply2(_ew.DIV, self, other)
 
     def __rtruediv__(self, other):
-        return _ops.div(other, self)
+        return _apply2(_ew.DIV, other, self)
 
     def __pow__(self, other):
         return _ops.pow(self, other)
@@ -485,7 +487,12 @@ def _dtype_name(np_dtype) -> str:
 
 # The op modules import Tensor, so they are bound here, once the class exists.
 from . import ops as _ops  # noqa: E402
+from .ops import elementwise as _ew  # noqa: E402
+from .ops._registry import apply1 as _apply1  # noqa: E402
+from .ops._registry import apply2 as _apply2  # noqa: E402
 from .autograd.graph import AccumulateGrad  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 
 _tensor_methods._ops = _ops
+_tensor_methods._ew = _ew
+_tensor_methods._apply1 = _apply1

@@ -25,6 +25,14 @@ class _GradModeContext:
 
     _mode = True
 
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            # ``@no_grad`` without parentheses: the class was called with the function.
+            self = super().__new__(cls)
+            self.__init__()
+            return self(args[0])
+        return super().__new__(cls)
+
     def __enter__(self):
         self._prev = _state.enabled
         _state.enabled = self._mode

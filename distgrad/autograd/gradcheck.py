@@ -91,7 +91,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             continue
         analytical = _analytical_jacobians(output, targets)
         for in_index, target in enumerate(targets):
-            numerical = _numerical_jacobian(func, inputs, target, out_index, eps).T
+            numerical = _numerical_jacobian(func, inputs, target, out_index, eps)
             a = analytical[in_index]
             if a.shape != numerical.shape or not np.allclose(a, numerical, rtol=rtol, atol=atol):
                 if not raise_exception:
@@ -113,6 +113,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     from .._factories import default_generator
     from .._tensor import Tensor
     from . import grad as autograd_grad
+    from .grad_mode import enable_grad
 
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(func, inputs)
@@ -124,10 +125,13 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     n = len(inputs)
 
     def first_derivative(*args):
-        outs = _differentiable_outputs(func, args[:n])
-        wanted = [a for a in args[:n] if isinstance(a, Tensor) and a._requires_grad]
-        grads = autograd_grad(outs, wanted, grad_outputs=args[n:], create_graph=True,
-                              allow_unused=True)
+        # The numerical Jacobian calls this under no_grad; the first derivative still needs
+        # its graph.
+        with enable_grad():
+            outs = _differentiable_outputs(func, args[:n])
+            wanted = [a for a in args[:n] if isinstance(a, Tensor) and a._requires_grad]
+            grads = autograd_grad(outs, wanted, grad_outputs=args[n:], create_graph=True,
+                                  allow_unused=True)
         return tuple(g for g in grads if g is not None and g._requires_grad)
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,

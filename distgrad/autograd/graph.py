@@ -114,8 +114,24 @@ class Node:
 def gradient_edge(x) -> tuple:
     """The ``(node, output_nr)`` that a gradient for ``x`` flows into; ``(None, 0)`` if none."""
     if getattr(x, "_requires_grad", False):
+        if x._base is not None and x._vc[0] != x._view_version:
+            _refresh_view(x)
         return (x.grad_fn, x._output_nr) if x.grad_fn is not None else (x._get_accumulator(), 0)
     return (None, 0)
+
+
+def _refresh_view(view) -> None:
+    """Re-derive a view's history from its base's current one, after the base (or another view
+    of it) changed in place, as PyTorch regenerates a view's grad_fn."""
+    from ..ops._registry import apply
+    from .grad_mode import enable_grad
+
+    fresh = view._base
+    with enable_grad():
+        for spec, params in view._view_chain:
+            fresh = apply(spec, fresh, **params)
+    view.grad_fn, view._requires_grad, view._output_nr = fresh.grad_fn, fresh._requires_grad, 0
+    view._view_version = view._vc[0]
 
 
 class AccumulateGrad(Node):

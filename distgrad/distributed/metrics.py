@@ -7,7 +7,7 @@ all-reduce. Call these inside ``no_grad()`` on values you have ``detach``-ed.
 
 Example::
 
-    >>> totals = MetricSums()
+    >>> totals = MetricSums("loss", "correct", "samples")
     >>> with distgrad.no_grad():
     ...     for x, y in loader:                  # this rank's shard
     ...         logits = model(x)
@@ -51,10 +51,15 @@ def _debug_names_differ(comm, names) -> bool:
 
 
 class MetricSums:
-    """Accumulates named sums on this rank; :meth:`all_reduce` totals them over all ranks."""
+    """Accumulates named sums on this rank; :meth:`all_reduce` totals them over all ranks.
 
-    def __init__(self):
-        self.sums: dict = {}
+    Args:
+        *names: metric names to start at zero. Declare them when a rank may add nothing
+            (an evaluation shard with no batch): every rank must reduce the same names.
+    """
+
+    def __init__(self, *names: str):
+        self.sums: dict = dict.fromkeys(names, 0.0)
 
     def add(self, **values) -> None:
         """Add to each named running sum (e.g. ``loss=batch_loss_sum, samples=len(y)``)."""
@@ -66,4 +71,5 @@ class MetricSums:
         return all_reduce_sums(self.sums)
 
     def reset(self) -> None:
-        self.sums.clear()
+        """Set every sum back to zero, keeping the names (so the next reduction matches)."""
+        self.sums = dict.fromkeys(self.sums, 0.0)

@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.engine import _state as _engine_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, _refresh_view
 from . import _backends
 from ._broadcast import unbroadcast
 
@@ -93,7 +93,7 @@ class OpNode(Node):
         inputs = self._inputs
         if inputs is not None:
             for x in inputs:
-                if isinstance(x, Tensor) and x._vc is not None:
+                if isinstance(x, Tensor) and x._vc is not None and x._vc[0]:
                     self._check_versions()
                     break
         elif self._released and (spec.save_inputs or spec.save_output):
@@ -113,11 +113,21 @@ class OpNode(Node):
         grad = grad_outputs[0]
         params = self._params
         vjps = spec.vjps
+        meta = self._meta
+        if meta is None and not params and vjps.__class__ is tuple:
+            # The common case, without argument packing: one or two inputs, no parameters,
+            # no broadcasting to undo.
+            edges = self.next_functions
+            if len(edges) == 1:
+                return [vjps[0](xp, grad, out, inputs[0])]
+            if len(edges) == 2:
+                x, y = inputs
+                return [vjps[0](xp, grad, out, x, y) if edges[0][0] is not None else None,
+                        vjps[1](xp, grad, out, x, y) if edges[1][0] is not None else None]
         if callable(vjps):
             needs = [child is not None for child, _ in self.next_functions]
             return list(vjps(xp, grad, out, needs, *inputs, **params))
         grads = []
-        meta = self._meta
         for i, (child, _) in enumerate(self.next_functions):
             if child is None:
                 grads.append(None)
@@ -182,6 +192,8 @@ def apply(spec: OpSpec, *inputs, **params):
         base = inputs[0]
         result._vc = base._version_counter()
         result._base = base if base._base is None else base._base
+        result._view_chain = base._view_chain + ((spec, params),)
+        result._view_version = result._vc[0]
     if requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
         _record(spec, result, inputs, params)
     return result
@@ -207,7 +219,11 @@ def apply2(spec: OpSpec, x, y):
     result = _new_tensor(Tensor)
     result._data = out
     if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        _record(spec, result, (x, y), _NO_PARAMS)
+        shape = out.shape
+        # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
+        reduce = ((rx and (xa.shape != shape or xa.dtype is not dtype))
+                  or (ry and (ya.shape != shape or ya.dtype is not dtype)))
+        _record(spec, result, (x, y), _NO_PARAMS, reduce)
     return result
 
 
@@ -227,11 +243,13 @@ def apply1(spec: OpSpec, x):
     return result
 
 
-def _record(spec, result, inputs, params):
+def _record(spec, result, inputs, params, reduce=True):
     node = spec.node_cls()
     edges = []
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
+            if x._base is not None and x._vc[0] != x._view_version:
+                _refresh_view(x)  # its base changed in place since the view was made
             fn = x.grad_fn
             if fn is not None:
                 edges.append((fn, x._output_nr))
@@ -255,7 +273,7 @@ def _record(spec, result, inputs, params):
     if spec.save_output:
         node._out = result._data
         node._out_vc = result._vc = [0] if result._vc is None else result._vc
-    if spec.broadcast:
+    if spec.broadcast and reduce:
         node._meta = _reduction_meta(inputs, result._data)
     if _engine_state.anomaly:
         node._record_anomaly_trace()

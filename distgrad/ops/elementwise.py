@@ -69,11 +69,15 @@ ADD = defop("AddBackward0", np.add, (_grad_identity, _grad_identity),
             save_inputs=False, broadcast=True)
 SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
             save_inputs=False, broadcast=True)
+RSUB = defop("RsubBackward1", np.subtract, (_grad_identity, _grad_negated),
+             save_inputs=False, broadcast=True)  # number - tensor
 MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True)
 DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True)
 POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True)
 POW_TENSOR = defop("PowBackward1", np.power, (_pow_grad_base, _pow_grad_exponent),
                    save_output=True, broadcast=True)
+POW_NUMBER_BASE = defop("PowBackward2", np.power, (None, _pow_grad_exponent),
+                        save_output=True, broadcast=True)  # number ** tensor
 MAXIMUM = defop("MaximumBackward0", np.maximum, (_maximum_grad_x, _maximum_grad_y),
                 broadcast=True)
 MINIMUM = defop("MinimumBackward0", np.minimum, (_minimum_grad_x, _minimum_grad_y),
@@ -87,7 +91,8 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """Return ``input - alpha * other``, broadcasting."""
-    return apply2(SUB, input, other if alpha == 1 else mul(other, alpha))
+    spec = SUB if isinstance(input, Tensor) else RSUB
+    return apply2(spec, input, other if alpha == 1 else mul(other, alpha))
 
 
 def mul(input, other):
@@ -103,7 +108,8 @@ def div(input, other):
 def pow(input, exponent):
     """Return ``input ** exponent``. A number exponent records ``PowBackward0``."""
     if isinstance(exponent, Tensor):
-        return apply2(POW_TENSOR, input, exponent)
+        return apply2(POW_TENSOR if isinstance(input, Tensor) else POW_NUMBER_BASE, input,
+                      exponent)
     if isinstance(exponent, int) and isinstance(input, Tensor) and input._data.dtype.kind == "f":
         exponent = float(exponent)  # NumPy refuses negative integer powers of integers
     return apply2(POW_SCALAR, input, exponent)

@@ -58,23 +58,59 @@ def _numpy_inplace(t: Tensor, ufunc, other) -> Tensor:
 def _rebase(t: Tensor, op, *args, **kwargs) -> Tensor:
     """Apply ``op`` out of place to ``t``'s history, then write the result into ``t``."""
     _check_leaf(t)
-    if t._base is not None and t._base._requires_grad:
-        raise RuntimeError(
-            "in-place modification of a view of a tensor that requires grad is not supported "
-            "by distgrad (its base's history would not be updated). Use an out-of-place op, or "
-            "clone() the view first.")
-    old = Tensor._wrap(t._data.copy(), grad_fn=t.grad_fn)
-    old._requires_grad = t._requires_grad
-    old._output_nr = t._output_nr
-    result = op(old, *args, **kwargs)
-    if result.shape != t.shape:
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
-                           f"{list(result.shape)} in an in-place op")
+    if t._base is not None:
+        return _rebase_view(t, op, *args, **kwargs)
+    result = op(_snapshot(t), *args, **kwargs)
+    _check_same_shape(t, result)
     np.copyto(t._data, result._data, casting="same_kind")
     t._bump_version()
     t.grad_fn = result.grad_fn
     t._requires_grad = result._requires_grad
     return t
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of ``t`` carrying its history: what nodes of the in-place op may save."""
+    old = Tensor._wrap(t._data.copy(), grad_fn=t.grad_fn)
+    old._requires_grad = t._requires_grad
+    old._output_nr = t._output_nr
+    return old
+
+
+def _check_same_shape(t: Tensor, result: Tensor) -> None:
+    if result.shape != t.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)} in an in-place op")
+
+
+def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
+    """In place on a view, as PyTorch's ``CopySlices``: the base's history becomes "the old
+    base with the view's elements replaced by ``op(view)``", and the view's history is ``op``
+    applied to the old base's view."""
+    from .shape_ops import reshape
+
+    base = view._base
+    old_base = _snapshot(base)
+    old_view = old_base
+    positions = np.arange(base._data.size).reshape(base.shape)
+    for spec, params in view._view_chain:  # replay the view ops, on the history and on indices
+        old_view = apply(spec, old_view, **params)
+        positions = spec.forward(positions, **params)
+    positions = positions.reshape(-1)
+    if np.unique(positions).size != positions.size:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    result = op(old_view, *args, **kwargs)
+    _check_same_shape(view, result)
+    new_base = reshape(_index_put(reshape(old_base, -1), reshape(result, -1), positions),
+                       base.shape)
+    np.copyto(view._data, result._data, casting="same_kind")
+    view._bump_version()
+    base.grad_fn, base._requires_grad, base._output_nr = new_base.grad_fn, True, 0
+    view.grad_fn, view._requires_grad, view._output_nr = result.grad_fn, True, 0
+    view._view_version = view._vc[0]
+    return view
 
 
 def _binary_inplace(t, other, ufunc, op, alpha=1):

@@ -15,7 +15,7 @@ def _matmul_grad_x(xp, g, out, x, y):
     if x.ndim == 1:                       # (n,) @ (..., n, m) -> (..., m)
         return unbroadcast(xp, xp.matmul(xp.expand_dims(g, -2), xp.swapaxes(y, -1, -2)),
                            x.shape)
-    if _is_transposed(x):
+    if g.ndim == 2 and _is_transposed(x):  # both 2-D (batched g would need unbroadcast)
         return (y @ g.T).T
     return unbroadcast(xp, xp.matmul(g, xp.swapaxes(y, -1, -2)), x.shape)
 
@@ -34,7 +34,7 @@ def _matmul_grad_y(xp, g, out, x, y):
         return unbroadcast(xp, xp.expand_dims(x, -1) * xp.expand_dims(g, -2), y.shape)
     if y.ndim == 1:                       # (..., k, n) @ (n,) -> (..., k)
         return _mv_grad_y(xp, g, x, y)
-    if _is_transposed(y):
+    if g.ndim == 2 and _is_transposed(y):
         return (g.T @ x).T
     return unbroadcast(xp, xp.matmul(xp.swapaxes(x, -1, -2), g), y.shape)
 
@@ -60,13 +60,18 @@ def _check_matmul(x, y, name):
     inner_x = xs[-1]
     inner_y = ys[0] if len(ys) == 1 else ys[-2]
     if inner_x != inner_y:
-        if len(xs) >= 2 and len(ys) >= 2:
+        if len(xs) == 2 and len(ys) == 2:
             raise RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied "
                                f"({xs[-2]}x{xs[-1]} and {ys[-2]}x{ys[-1]})")
         raise RuntimeError(f"{name}: size mismatch, got input shapes {list(xs)} and {list(ys)}: "
                            f"the last dim of the first ({inner_x}) must equal the "
                            f"{'only' if len(ys) == 1 else 'second-to-last'} dim of the second "
                            f"({inner_y})")
+    try:
+        np.broadcast_shapes(xs[:-2], ys[:-2])
+    except ValueError:
+        raise RuntimeError(f"{name}: the batch dimensions of input shapes {list(xs)} and "
+                           f"{list(ys)} cannot be broadcast together") from None
 
 
 def matmul(input, other):

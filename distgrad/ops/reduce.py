@@ -222,9 +222,24 @@ def _prod_grad(xp, g, out, x, axes, keepdim):
     if isinstance(x, np.ndarray):
         return g * _product_of_others(x, axes)
     if np.any(x._data == 0):
-        raise RuntimeError("create_graph through prod() of a tensor containing zeros is not "
-                           "supported; compute the product with exp(log(x).sum()) or avoid zeros")
+        return g * _product_of_others_taped(x, axes)
     return g * _expand_back(xp, out, x.shape, axes, keepdim) / x
+
+
+def _product_of_others_taped(x, axes):
+    """:func:`_product_of_others` on a tensor, recorded so that it can be differentiated.
+
+    Each group of n elements becomes an n x n matrix whose row i is the group with element i
+    replaced by 1; the product of each row is then the product of the others. O(n²) memory,
+    paid only for ``create_graph`` through a product that contains zeros.
+    """
+    kept = [d for d in range(x.ndim) if d not in axes]
+    moved = x.permute(*kept, *axes)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    flat = moved.reshape(*moved.shape[:len(kept)], n)
+    others = ew.where(np.eye(n, dtype=bool), 1.0, flat.unsqueeze(-2))
+    result = prod(others, dim=-1).reshape(*moved.shape)
+    return result.permute(*np.argsort(kept + list(axes)).tolist())
 
 
 def _product_of_others(x, axes):
@@ -238,11 +253,13 @@ def _product_of_others(x, axes):
 
 
 PROD = defop("ProdBackward0", _prod_forward, (_prod_grad,), save_output=True)
+PROD_DIM = defop("ProdBackward1", _prod_forward, (_prod_grad,), save_output=True)
 
 
 def prod(input, dim=None, keepdim=False):
     """Product over ``dim`` (all dims when None); exact gradients even with zeros."""
-    return apply(PROD, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    spec = PROD if dim is None else PROD_DIM
+    return apply(spec, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
 def _norm2_forward(x, axes, keepdim):
@@ -259,18 +276,43 @@ def _norm2_grad(xp, g, out, x, axes, keepdim):
 NORM2 = defop("LinalgVectorNormBackward0", _norm2_forward, (_norm2_grad,), save_output=True)
 
 
+def _norm_p_forward(x, axes, keepdim, p):
+    a = np.abs(x)
+    if p == 1:
+        return np.sum(a, axis=axes, keepdims=keepdim)
+    if p == np.inf:
+        return np.max(a, axis=axes, keepdims=keepdim)
+    return np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+def _norm_p_grad(xp, g, out, x, axes, keepdim, p):
+    g = _expand_back(xp, g, x.shape, axes, keepdim)
+    out = _expand_back(xp, out, x.shape, axes, keepdim)
+    sign = xp.sign(x)
+    if p == 1:
+        return g * sign
+    if p == np.inf:
+        # Split evenly among the elements of largest magnitude, as in PyTorch.
+        mask = (x * sign) == out
+        return g * sign * mask / xp.sum(mask * 1.0, axis=axes, keepdims=True)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where the norm is 0.
+    scale = (x * sign) ** (p - 1) / xp.where(out == 0, 1.0, out) ** (p - 1)
+    return g * sign * scale * (out != 0)
+
+
+NORM_P = defop("LinalgVectorNormBackward0", _norm_p_forward, (_norm_p_grad,), save_output=True)
+
+
 def norm(input, p="fro", dim=None, keepdim=False):
     """Vector p-norm over ``dim`` (all elements when None); ``'fro'`` is the 2-norm."""
     axes = normalize_dims(dim, input.ndim)
     if p in ("fro", 2, 2.0):
         return apply(NORM2, input, axes=axes, keepdim=keepdim)
-    if p in (float("inf"), "inf"):
-        return amax(ew.abs(input), dim=axes, keepdim=keepdim)
-    if p in (1, 1.0):
-        return sum(ew.abs(input), dim=axes, keepdim=keepdim)
+    if p == "inf":
+        p = np.inf
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm: unsupported p={p!r}; use a positive number, 'fro' or inf")
-    return ew.pow(sum(ew.pow(ew.abs(input), p), dim=axes, keepdim=keepdim), 1.0 / p)
+    return apply(NORM_P, input, axes=axes, keepdim=keepdim, p=float(p))
 
 
 def _logsumexp_forward(x, axes, keepdim):

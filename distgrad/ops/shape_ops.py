@@ -48,11 +48,17 @@ def _reshape_grad(xp, g, out, x, shape, input_shape):
     return xp.reshape(g, input_shape)
 
 
-RESHAPE = defop("ReshapeAliasBackward0", _reshape_forward, (_reshape_grad,),
-                save_inputs=False, is_view=True)
+RESHAPE = defop("ViewBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
+                is_view=True)
+RESHAPE_COPY = defop("UnsafeViewBackward0", _reshape_forward, (_reshape_grad,),
+                     save_inputs=False, is_view=True)  # when the layout allows no view
 VIEW = defop("ViewBackward0", _view_forward, (_reshape_grad,), save_inputs=False, is_view=True)
 SQUEEZE = defop("SqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
                 is_view=True)
+SQUEEZE_DIM = defop("SqueezeBackward1", _reshape_forward, (_reshape_grad,), save_inputs=False,
+                    is_view=True)
+SQUEEZE_DIMS = defop("SqueezeBackward2", _reshape_forward, (_reshape_grad,), save_inputs=False,
+                     is_view=True)
 UNSQUEEZE = defop("UnsqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
                   is_view=True)
 
@@ -74,7 +80,17 @@ def _checked_shape(input, shape) -> tuple:
 def reshape(input, *shape):
     """Return a tensor with the same data and ``shape`` (a view when possible)."""
     shape = _checked_shape(input, _sizes(shape))
-    return apply(RESHAPE, input, shape=shape, input_shape=input.shape)
+    spec = RESHAPE if input._data.flags.c_contiguous or _viewable(input._data, shape) \
+        else RESHAPE_COPY
+    return apply(spec, input, shape=shape, input_shape=input.shape)
+
+
+def _viewable(array, shape) -> bool:
+    try:
+        array.view().shape = shape
+    except AttributeError:
+        return False
+    return True
 
 
 def view(input, *shape):
@@ -87,7 +103,9 @@ def squeeze(input, dim=None):
     """Remove dims of size 1 (only ``dim`` when given)."""
     dims = normalize_dims(dim, input.ndim) if dim is not None else range(input.ndim)
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
-    return apply(SQUEEZE, input, shape=shape, input_shape=input.shape)
+    spec = SQUEEZE if dim is None else SQUEEZE_DIM if isinstance(dim, (int, np.integer)) \
+        else SQUEEZE_DIMS
+    return apply(spec, input, shape=shape, input_shape=input.shape)
 
 
 def unsqueeze(input, dim):
@@ -229,6 +247,15 @@ def _index_add_grad(xp, g, out, grad_in, shape, index):
 
 GETITEM = defop("IndexBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
                 is_view=True)
+# Basic indexing: PyTorch names the node after the last non-trivial index item.
+SELECT = defop("SelectBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
+               is_view=True)
+SLICE = defop("SliceBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
+              is_view=True)
+UNSQUEEZE_INDEX = defop("UnsqueezeBackward0", _getitem_forward, (_getitem_grad,),
+                        save_inputs=False, is_view=True)
+ALIAS = defop("AliasBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
+              is_view=True)
 GATHER = defop("GatherBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False)
 INDEX_SELECT = defop("IndexSelectBackward0", _getitem_forward, (_getitem_grad,),
                      save_inputs=False)
@@ -251,9 +278,28 @@ def getitem(input, index):
     indexing. In the backward, repeated indices accumulate."""
     index = _normalize_index(index)
     try:
-        return apply(GETITEM, input, index=index, input_shape=input.shape)
+        return apply(_index_spec(index), input, index=index, input_shape=input.shape)
     except IndexError as err:
         raise IndexError(f"{err} (indexing a tensor of shape {list(input.shape)})") from None
+
+
+def _index_spec(index):
+    """The node for ``input[index]``: ``IndexBackward0`` for advanced indexing, else named
+    after the last item that does something (``x[1:, 0]`` selects, ``x[0, 1:]`` slices)."""
+    if isinstance(index, slice):
+        return SLICE
+    spec = ALIAS
+    for item in index if isinstance(index, tuple) else (index,):
+        if item is None:
+            spec = UNSQUEEZE_INDEX
+        elif isinstance(item, slice):
+            if item != slice(None):
+                spec = SLICE
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            spec = SELECT
+        elif item is not Ellipsis:
+            return GETITEM
+    return spec
 
 
 def index_add(shape, index, grad):
