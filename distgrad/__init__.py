@@ -54,3 +54,8 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
     return ops.any(input, dim, keepdim)
+
+
+# The training stack, importable as attributes like torch.nn and torch.optim.
+from . import nn, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
