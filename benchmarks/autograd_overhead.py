@@ -146,7 +146,7 @@ def mlp_torch(torch, params, x, y):
             for p in ws:
                 p -= lr * p.grad
                 p.grad = None
-        return float(loss)
+        return float(loss.detach())
     return step
 
 
@@ -174,17 +174,14 @@ def _interleaved(candidates: dict, rounds: int, reps: int) -> dict:
 
 
 def _peak_rss_mib(which: str) -> float | None:
-    code = (f"import sys; sys.argv=['x', '--rss-child', '{which}']; "
-            f"exec(open({__file__!r}).read())")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, __file__, "--rss-child", which],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         return None
     return float(proc.stdout.strip().splitlines()[-1])
 
 
 def _rss_child(which: str) -> None:
-    import resource
-
     params, x, y = mlp_params()
     if which == "numpy":
         def step():
@@ -198,7 +195,10 @@ def _rss_child(which: str) -> None:
         step = mlp_torch(torch, params, x, y)
     for _ in range(5):
         step()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # VmHWM is this process's own peak (ru_maxrss would include the parent's before exec).
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    print(peak_kib / 1024)
 
 
 def main() -> None:
@@ -230,9 +230,8 @@ def main() -> None:
     chain = _interleaved(chains, args.rounds, 4)
 
     params, x, y = mlp_params()
-    steps = {"numpy": lambda: mlp_step_numpy([p.copy() for p in params], x, y)}
     np_params = [p.copy() for p in params]
-    steps["numpy"] = lambda: mlp_step_numpy(np_params, x, y)
+    steps = {"numpy": lambda: mlp_step_numpy(np_params, x, y)}
     steps["distgrad"] = mlp_distgrad(distgrad, [p.copy() for p in params], x, y)
     if torch is not None:
         steps["torch"] = mlp_torch(torch, [p.copy() for p in params], x, y)
