@@ -162,6 +162,7 @@ class Tensor(_tensor_methods.TensorMethods):
         if retained is None:
             retained = self.grad_fn._retained = {}
         retained[self._output_nr] = weakref.ref(self)
+        self.grad_fn._has_hooks = True
         self._retains_grad = True
 
     def register_hook(self, hook):
@@ -384,13 +385,13 @@ class Tensor(_tensor_methods.TensorMethods):
         return _ops.matmul(other, self)
 
     def __neg__(self):
-        return _ops.neg(self)
+        return _apply1(_ew.NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops.abs(self)
+        return _apply1(_ew.ABS, self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)

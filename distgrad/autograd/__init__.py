@@ -29,9 +29,7 @@ def _root(tensor, i: int):
         raise RuntimeError(
             f"element {i} of tensors does not require grad and does not have a grad_fn. "
             "Did you forget requires_grad=True on an input, or compute it under no_grad()?")
-    if tensor.grad_fn is not None:
-        return tensor.grad_fn, tensor._output_nr
-    return tensor._get_accumulator(), 0
+    return graph.gradient_edge(tensor)  # (also re-derives a view whose base changed in place)
 
 
 def _root_grad(tensor, gradient, i: int, create_graph: bool):

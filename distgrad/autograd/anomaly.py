@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 
-from .engine import _state
+from .engine import flags as _flags
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 def is_anomaly_enabled() -> bool:
-    return _state.anomaly
+    return _flags.anomaly
 
 
 class detect_anomaly:
@@ -19,7 +19,7 @@ class detect_anomaly:
     While it is on, each recorded node keeps the stack of the forward call that created it;
     a backward node that returns NaN or inf raises a RuntimeError naming the node (e.g.
     ``'LogBackward0'``) and showing that forward stack. It slows everything down: use it for
-    debugging only. This mode is thread local.
+    debugging only. The switch is process-wide, as in PyTorch.
 
     Example::
 
@@ -32,12 +32,12 @@ class detect_anomaly:
         self._mode = check_nan
 
     def __enter__(self):
-        self._prev = _state.anomaly
-        _state.anomaly = self._mode
+        self._prev = _flags.anomaly
+        _flags.anomaly = self._mode
         return self
 
     def __exit__(self, *exc):
-        _state.anomaly = self._prev
+        _flags.anomaly = self._prev
         return False
 
     def __call__(self, fn):
@@ -52,9 +52,9 @@ class set_detect_anomaly(detect_anomaly):
     """Turn anomaly detection on or off: as a plain call, or as a context manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self._prev = _state.anomaly
+        self._prev = _flags.anomaly
         self._mode = bool(mode)
-        _state.anomaly = self._mode
+        _flags.anomaly = self._mode
 
     def __enter__(self):
         return self

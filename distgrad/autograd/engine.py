@@ -27,11 +27,18 @@ __all__ = ["run_backward", "queue_callback", "register_progress_hook"]
 
 class _EngineState(threading.local):
     callbacks = None      # the current backward's final callbacks; None outside backward
+
+
+class _Flags:
+    """Process-wide switches (anomaly detection is global, as in PyTorch)."""
+
     anomaly = False
 
 
 _state = _EngineState()
+flags = _Flags()
 _progress_hooks: list = []
+_NO_GRADS = (None,)
 
 
 def queue_callback(fn) -> None:
@@ -92,21 +99,24 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     saved_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     progress_hooks = _progress_hooks
-    anomaly = _state.anomaly
+    anomaly = flags.anomaly
     # Backward allocates many short-lived objects that reference counting frees at once;
     # the cyclic collector would run every few hundred of them for nothing.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        pop_ready, push_ready, pop_pending = ready.pop, ready.append, pending.pop
         while ready:
-            node = ready.pop()
-            grads = pending.pop(node, None)
+            node = pop_ready()
+            grads = pop_pending(node, None)
             if grads is not None:
                 if node.num_outputs == 1:
                     grads = [grads]
-                if node._tensor_hooks or node._retained:
+                if node._has_hooks:
                     grads = _run_tensor_hooks(node, grads, create_graph, owned)
                 if capture is not None:
+                    if not accumulate and node.__class__ is AccumulateGrad:
+                        grads = [node.run_leaf_hooks(grads[0], create_graph)]  # autograd.grad
                     for nr in range(len(grads)):
                         slot = capture.get((node, nr))
                         if slot is not None:
@@ -118,30 +128,29 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
             else:
                 # With targets, a node whose inputs lead to no target need not run.
                 if grads is not None and (needed is None or _leads_further(node, needed)):
-                    if node._pre_hooks is None and node._post_hooks is None and not anomaly:
-                        outputs = node.apply(grads, create_graph)
-                    else:
+                    if node._has_hooks or anomaly:
                         outputs = _run_node(node, grads, create_graph)
+                    else:
+                        outputs = node.apply(grads, create_graph)
                 else:
                     outputs = None
                 if not retain_graph:
                     node.release()
-                i = 0
-                for child, nr in node.next_functions:
-                    if child is not None and (needed is None or needed.get(child)):
-                        if outputs is not None:
-                            grad = outputs[i]
-                            if grad is not None:
-                                if nr == 0 and child.num_outputs == 1:
-                                    current = pending.get(child)
-                                    pending[child] = grad if current is None else current + grad
-                                else:
-                                    _add_pending(pending, child, nr, grad)
-                        remaining = dependencies[child] - 1
-                        dependencies[child] = remaining
-                        if remaining == 0:
-                            ready.append(child)
-                    i += 1
+                if outputs is None:
+                    outputs = _NO_GRADS * len(node.next_functions)
+                for (child, nr), grad in zip(node.next_functions, outputs):
+                    if child is None or (needed is not None and not needed.get(child)):
+                        continue
+                    if grad is not None:
+                        if nr == 0 and child.num_outputs == 1:
+                            current = pending.get(child)
+                            pending[child] = grad if current is None else current + grad
+                        else:
+                            _add_pending(pending, child, nr, grad)
+                    remaining = dependencies[child] - 1
+                    dependencies[child] = remaining
+                    if remaining == 0:
+                        push_ready(child)
             if progress_hooks:
                 for hook in tuple(progress_hooks):
                     hook()
@@ -168,7 +177,7 @@ def _run_node(node, grads, create_graph):
     if all(g is None for g in grads):
         return None
     outputs = node.apply(grads, create_graph)
-    if _state.anomaly:
+    if flags.anomaly:
         _check_anomaly(node, outputs)
     if node._post_hooks:
         for hook in node._post_hooks:

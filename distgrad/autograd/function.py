@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import grad_mode
-from .engine import _state as _engine_state
+from .engine import flags as _engine_flags
 from .graph import Node, gradient_edge
 
 __all__ = ["Function", "FunctionCtx", "BackwardFunction"]
@@ -152,7 +152,7 @@ class Function:
             ctx.num_outputs = len(outputs)
             ctx._output_meta = tuple((o.shape, o._data.dtype) if isinstance(o, Tensor) else
                                      ((), np.float64) for o in outputs)
-            if _engine_state.anomaly:
+            if _engine_flags.anomaly:
                 ctx._record_anomaly_trace()
             for nr, o in enumerate(outputs):
                 if (isinstance(o, Tensor) and o._data.dtype.kind == "f"

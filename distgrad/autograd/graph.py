@@ -58,6 +58,7 @@ class Node:
     _post_hooks = None       # fn(grad_inputs, grad_outputs) -> new grad_inputs or None
     _tensor_hooks = None     # {output_nr: [fn(grad) -> grad or None]}: hooks of non-leaf tensors
     _retained = None         # {output_nr: weakref to a tensor whose .grad is retained}
+    _has_hooks = False       # any of the four above: the engine checks this one flag
     _anomaly_trace = None    # forward stack recorded under detect_anomaly
     _released = False
 
@@ -88,6 +89,7 @@ class Node:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(fn)
+        self._has_hooks = True
         return RemovableHandle(self._post_hooks, fn)
 
     def register_prehook(self, fn) -> RemovableHandle:
@@ -95,6 +97,7 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
+        self._has_hooks = True
         return RemovableHandle(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr: int, fn) -> RemovableHandle:
@@ -102,6 +105,7 @@ class Node:
             self._tensor_hooks = {}
         hooks = self._tensor_hooks.setdefault(output_nr, [])
         hooks.append(fn)
+        self._has_hooks = True
         return RemovableHandle(hooks, fn)
 
     def _record_anomaly_trace(self) -> None:
@@ -126,12 +130,14 @@ def _refresh_view(view) -> None:
     from ..ops._registry import apply
     from .grad_mode import enable_grad
 
+    view._view_version = view._vc[0]
+    if view.grad_fn is None:  # made under no_grad, or detached: it has no history to follow
+        return
     fresh = view._base
     with enable_grad():
         for spec, params in view._view_chain:
             fresh = apply(spec, fresh, **params)
     view.grad_fn, view._requires_grad, view._output_nr = fresh.grad_fn, fresh._requires_grad, 0
-    view._view_version = view._vc[0]
 
 
 class AccumulateGrad(Node):
@@ -143,6 +149,14 @@ class AccumulateGrad(Node):
     def apply(self, grad_outputs, create_graph):
         raise RuntimeError("AccumulateGrad is run by the engine, not applied")
 
+    def run_leaf_hooks(self, grad, create_graph: bool):
+        """Pass ``grad`` through the leaf's ``register_hook`` hooks (each may replace it)."""
+        for hook in self.variable._hooks or ():
+            replaced = hook(_wrap_grad(grad))
+            if replaced is not None:
+                grad = replaced if create_graph else _unwrap_grad(replaced)
+        return grad
+
     def accumulate(self, grad, create_graph: bool, owned: set) -> None:
         """Run the leaf's hooks, add ``grad`` into ``.grad``, then the post-accumulate hooks.
 
@@ -150,10 +164,7 @@ class AccumulateGrad(Node):
         so that no two ``.grad`` ever alias one array.
         """
         leaf = self.variable
-        for hook in leaf._hooks or ():
-            replaced = hook(_wrap_grad(grad))
-            if replaced is not None:
-                grad = replaced if create_graph else _unwrap_grad(replaced)
+        grad = self.run_leaf_hooks(grad, create_graph)
         store_grad(leaf, grad, create_graph, owned)
         for hook in leaf._post_accumulate_hooks or ():
             hook(leaf)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from ..autograd.engine import _state as _engine_state
+from ..autograd.engine import flags as _engine_flags
 from ..autograd.graph import Node, _refresh_view
 from . import _backends
 from ._broadcast import unbroadcast
@@ -29,7 +29,7 @@ _F32 = np.dtype(np.float32)
 _NO_PARAMS: dict = {}
 _NO_EDGE = (None, 0)
 _ndarray = np.ndarray
-_new_tensor = object.__new__
+_new_tensor = _new_object = object.__new__
 _raw = _backends.raw
 _grad_state = grad_mode._state
 
@@ -78,6 +78,7 @@ class OpNode(Node):
     spec: OpSpec
     _params = {}       # noqa: RUF012  (shared, never mutated: ops without parameters)
     _inputs = None     # saved inputs (Tensors or constants), or None
+    _arrays = None     # the same, as raw arrays (what a plain backward's VJPs receive)
     _versions = None   # versions of the saved tensors when saved; None means all were 0
     _out = None        # saved output array
     _out_vc = None     # the output's version counter (a one-element list)
@@ -85,8 +86,7 @@ class OpNode(Node):
 
     def release(self):
         self._released = True
-        self._inputs = None
-        self._out = None
+        self._inputs = self._arrays = self._out = None
 
     def apply(self, grad_outputs, create_graph):
         spec = self.spec
@@ -107,7 +107,7 @@ class OpNode(Node):
             if self._out_vc is not None and self._out_vc[0]:
                 self._raise_modified("the output", self._out_vc[0], 0)
             if inputs is not None:
-                inputs = [x._data if isinstance(x, Tensor) else x for x in inputs]
+                inputs = self._arrays
         if inputs is None:
             inputs = (None,) * len(self.next_functions)
         grad = grad_outputs[0]
@@ -195,7 +195,7 @@ def apply(spec: OpSpec, *inputs, **params):
         result._view_chain = base._view_chain + ((spec, params),)
         result._view_version = result._vc[0]
     if requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        _record(spec, result, inputs, params)
+        _record(spec, result, inputs, arrays, params)
     return result
 
 
@@ -223,7 +223,7 @@ def apply2(spec: OpSpec, x, y):
         # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
         reduce = ((rx and (xa.shape != shape or xa.dtype is not dtype))
                   or (ry and (ya.shape != shape or ya.dtype is not dtype)))
-        _record(spec, result, (x, y), _NO_PARAMS, reduce)
+        _record(spec, result, (x, y), (xa, ya), _NO_PARAMS, reduce)
     return result
 
 
@@ -239,12 +239,12 @@ def apply1(spec: OpSpec, x):
     result = _new_tensor(Tensor)
     result._data = out
     if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        _record(spec, result, (x,), _NO_PARAMS)
+        _record(spec, result, (x,), (x._data,), _NO_PARAMS)
     return result
 
 
-def _record(spec, result, inputs, params, reduce=True):
-    node = spec.node_cls()
+def _record(spec, result, inputs, arrays, params, reduce=True):
+    node = _new_object(spec.node_cls)
     edges = []
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
@@ -263,6 +263,7 @@ def _record(spec, result, inputs, params, reduce=True):
         node._params = params
     if spec.save_inputs:
         node._inputs = inputs
+        node._arrays = arrays
         versions = None
         for i, x in enumerate(inputs):
             if isinstance(x, Tensor) and x._vc is not None and x._vc[0]:
@@ -275,7 +276,7 @@ def _record(spec, result, inputs, params, reduce=True):
         node._out_vc = result._vc = [0] if result._vc is None else result._vc
     if spec.broadcast and reduce:
         node._meta = _reduction_meta(inputs, result._data)
-    if _engine_state.anomaly:
+    if _engine_flags.anomaly:
         node._record_anomaly_trace()
     result.grad_fn = node
     result._requires_grad = True
