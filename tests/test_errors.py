@@ -182,6 +182,11 @@ class TestInPlace:
         y.backward()
         assert x.grad.tolist() == [2.0, 4.0]
 
+    def test_in_place_on_an_expanded_view(self):
+        y = leaf([1.0, 2.0, 3.0]) * 1
+        with pytest.raises(RuntimeError, match=r"single memory location.*clone\(\)"):
+            y.expand(2, 3).mul_(2.0)
+
     def test_an_in_place_op_cannot_grow_its_target(self):
         with pytest.raises(RuntimeError, match=r"\[2\].*\[2, 2\]"):
             dg.zeros(2).add_(dg.ones(2, 2))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import itertools
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -167,6 +167,8 @@ UNARY_CASES = [
     case("cast_noop", lambda x: x.to(dg.float64), N(2, 3)),
     case("double_noop", lambda x: x.double() * 1, N(2, 3)),
     case("square", dg.square, N(2, 3)),
+    case("sign", lambda x: dg.sign(x) * x, D(2, 3)),
+    case("sign_alone", dg.sign, D(2, 3)),
 ]
 
 # ------------------------------------------------------------------------ reductions

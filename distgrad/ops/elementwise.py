@@ -305,9 +305,16 @@ def masked_fill(input, mask, value):
     return where(mask, value, input)
 
 
+def _sign_grad(xp, g, out, x):
+    return xp.zeros(g.shape, dtype=g.dtype)
+
+
+SIGN = defop("SignBackward0", np.sign, (_sign_grad,), save_inputs=False)
+
+
 def sign(input):
-    """Return the elementwise sign (no gradient flows through it)."""
-    return Tensor._wrap(np.sign(_array(input)))
+    """Return the elementwise sign; its gradient is zero everywhere, as in PyTorch."""
+    return apply(SIGN, input)
 
 
 # ------------------------------------------------------------------ no-graph ops

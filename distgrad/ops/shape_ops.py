@@ -229,7 +229,14 @@ def repeat(input, *sizes):
 
 
 def _getitem_forward(x, index, input_shape):
-    return x[index]
+    out = x[index]
+    if type(out) is not np.ndarray:
+        # A NumPy scalar (every dim indexed by an int): take a 0-d view instead, so that
+        # ``x[0]`` shares memory with ``x`` as PyTorch's does.
+        items = index if isinstance(index, tuple) else (index,)
+        if not any(item is Ellipsis for item in items):
+            out = x[items + (Ellipsis,)]
+    return out
 
 
 def _getitem_grad(xp, g, out, x, index, input_shape):
