@@ -34,18 +34,16 @@ BATCH, SIZES = 128, (784, 512, 512, 10)
 
 def chain_numpy(x0, w):
     """Forward and backward of the chain, written by hand: the tape-free floor."""
-    xs = [x0]
+    saved = []
     x = x0
-    for i in range(CHAIN_OPS // 4):
-        a = x * w
-        b = a + 1.0
-        c = np.tanh(b)
+    for _ in range(CHAIN_OPS // 4):
+        c = np.tanh(x * w + 1.0)
         d = np.exp(c)
-        xs.append((a, c, d, x))
+        saved.append((c, d, x))
         x = d
     g = np.ones_like(x)
     gw = np.zeros_like(w)
-    for a, c, d, prev in reversed(xs[1:]):
+    for c, d, prev in reversed(saved):
         g = g * d                 # exp
         g = g * (1 - c * c)       # tanh
         gw += g * prev            # mul by w (the add passes g through)
@@ -221,7 +219,8 @@ def main() -> None:
     x0 = rng.standard_normal(VECTOR).astype(np.float32)
     w0 = (rng.standard_normal(VECTOR) * 0.5).astype(np.float32)
     dx, dw = distgrad.from_numpy(x0), distgrad.tensor(w0, requires_grad=True)
-    chains = {"numpy": lambda: chain_numpy(x0, w0), "distgrad": lambda: chain_distgrad(distgrad, dx, dw)}
+    chains = {"numpy": lambda: chain_numpy(x0, w0),
+              "distgrad": lambda: chain_distgrad(distgrad, dx, dw)}
     if torch is not None:
         tx, tw = torch.from_numpy(x0), torch.tensor(w0, requires_grad=True)
         chains["torch"] = lambda: chain_torch(torch, tx, tw)

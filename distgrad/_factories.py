@@ -95,7 +95,8 @@ def as_tensor(data, dtype=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with an ndarray of the right dtype."""
     if isinstance(data, Tensor) and dtype is None:
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype):
+    same_dtype = dtype is None or _dtype.to_numpy_dtype(dtype) == getattr(data, "dtype", None)
+    if isinstance(data, np.ndarray) and same_dtype:
         return Tensor._wrap(data)
     return Tensor(data, dtype=dtype)
 

@@ -188,7 +188,8 @@ class Tensor(_tensor_methods.TensorMethods):
         It fires once per backward pass, as soon as this leaf's gradient is final.
         """
         if self.grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         from .autograd.graph import RemovableHandle
@@ -488,11 +489,11 @@ def _dtype_name(np_dtype) -> str:
 
 # The op modules import Tensor, so they are bound here, once the class exists.
 from . import ops as _ops  # noqa: E402
+from .autograd.graph import AccumulateGrad  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
+from .ops import inplace as _inplace  # noqa: E402
 from .ops._registry import apply1 as _apply1  # noqa: E402
 from .ops._registry import apply2 as _apply2  # noqa: E402
-from .autograd.graph import AccumulateGrad  # noqa: E402
-from .ops import inplace as _inplace  # noqa: E402
 
 _tensor_methods._ops = _ops
 _tensor_methods._ew = _ew

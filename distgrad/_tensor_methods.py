@@ -190,7 +190,8 @@ class TensorMethods:
 
     def t(self):
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
 
     @property

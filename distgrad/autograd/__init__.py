@@ -154,7 +154,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 
 def Variable(data, requires_grad: bool = False, volatile: bool = False):
-    """The legacy ``Variable`` API: returns a tensor (Variables and Tensors merged in PyTorch 0.4)."""
+    """The legacy ``Variable`` API: returns a tensor (PyTorch 0.4 merged the two)."""
     from .._tensor import Tensor
 
     t = data.detach() if isinstance(data, Tensor) else Tensor(data)

@@ -38,8 +38,8 @@ def _view_forward(x, shape, input_shape):
         out.shape = shape
     except AttributeError:
         raise RuntimeError(
-            f"view size is not compatible with input tensor's size and stride (at least one "
-            f"dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
     return out
 
@@ -196,7 +196,8 @@ def expand(input, *sizes):
         np.broadcast_shapes(input.shape, shape)
     except ValueError:
         raise RuntimeError(f"The expanded size of the tensor {list(shape)} must match the "
-                           f"existing size {list(input.shape)} at non-singleton dimensions")
+                           f"existing size {list(input.shape)} at non-singleton dimensions"
+                           ) from None
     return apply(EXPAND, input, shape=shape, input_shape=input.shape)
 
 
