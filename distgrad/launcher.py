@@ -141,7 +141,9 @@ def build_command(
             cmd += ["-x", var]
     cmd += shlex.split(args.mpiexec_args)
     target = ["-m", *args.module] if args.module else [args.script, *args.args]
-    return [*cmd, sys.executable, *target]
+    # mpi4py's runner turns an uncaught exception or a non-zero sys.exit() on any rank into
+    # MPI_Abort, so the other ranks are stopped instead of waiting in a collective forever.
+    return [*cmd, sys.executable, "-m", "mpi4py", *target]
 
 
 def thread_settings(

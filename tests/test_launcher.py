@@ -68,6 +68,8 @@ def test_hydra_command(monkeypatch):
         "-bind-to",
         "core",
         "/venv/bin/python",
+        "-m",
+        "mpi4py",
         "train.py",
         "a",
     ]
@@ -92,6 +94,8 @@ def test_open_mpi_command_forwards_thread_variables(monkeypatch):
         "-x",
         "MKL_NUM_THREADS",
         "/venv/bin/python",
+        "-m",
+        "mpi4py",
         "-m",
         "pkg.train",
     ]
@@ -119,7 +123,7 @@ def test_dry_run_prints_the_command(capsys, monkeypatch):
     assert launcher.main(["-n", "2", "--dry-run", "train.py", "--x"]) == 0
     out = capsys.readouterr().out.split()
     assert out[:3] == ["OMP_NUM_THREADS=4", "OPENBLAS_NUM_THREADS=4", "MKL_NUM_THREADS=4"]
-    assert out[4:] == ["-n", "2", sys.executable, "train.py", "--x"]
+    assert out[4:] == ["-n", "2", sys.executable, "-m", "mpi4py", "train.py", "--x"]
 
 
 # -- thread counts ---------------------------------------------------------------------------

@@ -92,3 +92,35 @@ def test_exception_on_one_rank_ends_the_job(tmp_path, script):
     assert "[rank 1] ValueError: rank 1 fails on purpose" in result.stderr
     assert "aborting all ranks" in result.stderr
     assert "[rank 0]" not in result.stderr
+
+
+EXITS_EARLY = """
+import sys
+import distgrad, distgrad.distributed as dist
+dist.init_process_group()
+if dist.get_rank() == 1:
+    sys.exit(3)
+dist.all_reduce(distgrad.ones(3))
+"""
+
+
+def test_sys_exit_on_one_rank_under_distgrad_run_ends_the_job(tmp_path):
+    # Plain ``mpiexec python script.py`` would leave rank 0 in the all-reduce forever;
+    # distgrad-run starts ranks through mpi4py's runner, which aborts the job instead.
+    path = tmp_path / "exits.py"
+    path.write_text(EXITS_EARLY)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, "-m", "distgrad.launcher", "-n", "2", str(path)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    start = time.monotonic()
+    try:
+        proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("a rank's sys.exit(3) left the job hanging")
+    elapsed = time.monotonic() - start
+    assert proc.returncode != 0
+    assert elapsed < 20, f"the job took {elapsed:.1f} s to end"
