@@ -35,6 +35,7 @@ class Tensor(_tensor_methods.TensorMethods):
     _accumulator = None             # the leaf's AccumulateGrad node, made on first use
     _output_nr = 0
     _retains_grad = False
+    _tangent = None                 # forward-mode AD: (level token, tangent array)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         if isinstance(data, Tensor):

@@ -1,10 +1,13 @@
 """Function transforms: ``vjp``, ``jvp`` and ``grad`` over functions of tensors.
 
-``vjp`` and ``grad`` are reverse accumulation: one backward pass gives the gradient with
-respect to every input. ``jvp`` is forward accumulation's result, J·t, one column-direction
-at a time; distgrad computes it by the double-vjp construction: ``g(u) = Jᵀu`` is linear in
-``u``, so differentiating ``⟨g(u), t⟩`` with respect to ``u`` gives ``J t``. That needs only
-reverse mode with ``create_graph``, which every op supports.
+``vjp`` and ``grad`` are reverse accumulation: one backward pass gives the gradient of one
+output with respect to every input. ``jvp`` is forward accumulation
+(``autograd.forward_ad``): one forward pass carries tangents alongside values and gives
+``J t``, the derivative of every output along one input direction.
+
+An op without a forward-mode rule (some fused ``nn`` kernels) makes ``jvp`` fall back to the
+double-vjp construction: ``g(u) = Jᵀu`` is linear in ``u``, so differentiating ``⟨g(u), t⟩``
+with respect to ``u`` gives ``J t`` with reverse mode alone.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from . import autograd
 from ._factories import zeros_like
 from ._tensor import Tensor
+from .autograd import forward_ad
 
 __all__ = ["vjp", "jvp", "grad"]
 
@@ -52,12 +56,17 @@ def vjp(func, *primals, has_aux: bool = False):
 
 
 def jvp(func, primals, tangents, *, has_aux: bool = False):
-    """Return ``(func(*primals), J @ tangents)``: the Jacobian-vector product.
+    """Return ``(func(*primals), J @ tangents)``: the Jacobian-vector product, by forward mode.
 
     Args:
         func: a function of tensors returning a tensor or a tuple of tensors.
         primals: a tuple of input tensors.
         tangents: a tuple of tensors of the same shapes, the direction to differentiate in.
+
+    Example::
+
+        >>> out, tangent_out = distgrad.func.jvp(torch.sin, (x,), (torch.ones_like(x),))
+        >>> # tangent_out == cos(x)
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
@@ -67,6 +76,32 @@ def jvp(func, primals, tangents, *, has_aux: bool = False):
         if p.shape != t.shape:
             raise RuntimeError(f"jvp: tangent {i} has shape {list(t.shape)} but primal {i} has "
                                f"shape {list(p.shape)}; they must match")
+    if any(p._requires_grad for p in primals):
+        # Nested under another transform: the result must stay differentiable, which the
+        # reverse-mode construction gives.
+        return _jvp_by_double_vjp(func, primals, tangents, has_aux)
+    try:
+        return _jvp_forward_mode(func, primals, tangents, has_aux)
+    except forward_ad.ForwardADNotImplemented:
+        return _jvp_by_double_vjp(func, primals, tangents, has_aux)
+
+
+def _jvp_forward_mode(func, primals, tangents, has_aux):
+    with forward_ad.dual_level():
+        duals = tuple(forward_ad.make_dual(p, t) for p, t in zip(primals, tangents))
+        result = func(*duals)
+        output, aux = result if has_aux else (result, None)
+        outs = _outputs_tuple(output)
+        pairs = [forward_ad.unpack_dual(o) for o in outs]
+        values = tuple(p.primal for p in pairs)
+        directional = tuple(p.tangent if p.tangent is not None else zeros_like(o)
+                            for p, o in zip(pairs, outs))
+    if isinstance(output, tuple):
+        return (values, directional, aux) if has_aux else (values, directional)
+    return (values[0], directional[0], aux) if has_aux else (values[0], directional[0])
+
+
+def _jvp_by_double_vjp(func, primals, tangents, has_aux):
     inputs, keep_graph = _prepare(primals)
     with autograd.enable_grad():
         result = func(*inputs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine, graph
+from . import engine, forward_ad, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import queue_callback, register_progress_hook
 from .function import Function, FunctionCtx
@@ -15,7 +15,7 @@ from .gradcheck import gradcheck, gradgradcheck
 __all__ = ["backward", "grad", "Variable", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "queue_callback",
-           "register_progress_hook", "engine", "graph"]
+           "register_progress_hook", "engine", "graph", "forward_ad"]
 
 
 def _as_tuple(x):

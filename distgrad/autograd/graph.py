@@ -125,19 +125,23 @@ def gradient_edge(x) -> tuple:
 
 
 def _refresh_view(view) -> None:
-    """Re-derive a view's history from its base's current one, after the base (or another view
-    of it) changed in place, as PyTorch regenerates a view's grad_fn."""
+    """Re-derive a view's history (and forward-mode tangent) from its base's current ones,
+    after the base (or another view of it) changed in place, as PyTorch regenerates a view's
+    grad_fn."""
     from ..ops._registry import apply
-    from .grad_mode import enable_grad
+    from .grad_mode import set_grad_enabled
 
     view._view_version = view._vc[0]
-    if view.grad_fn is None:  # made under no_grad, or detached: it has no history to follow
-        return
+    has_history = view.grad_fn is not None
+    if not has_history and view._tangent is None:
+        return  # made under no_grad, or detached: it has nothing to follow
     fresh = view._base
-    with enable_grad():
+    with set_grad_enabled(has_history):
         for spec, params in view._view_chain:
             fresh = apply(spec, fresh, **params)
-    view.grad_fn, view._requires_grad, view._output_nr = fresh.grad_fn, fresh._requires_grad, 0
+    if has_history:
+        view.grad_fn, view._requires_grad, view._output_nr = fresh.grad_fn, fresh._requires_grad, 0
+    view._tangent = fresh._tangent
 
 
 class AccumulateGrad(Node):

@@ -18,6 +18,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.engine import flags as _engine_flags
+from ..autograd.forward_ad import ForwardADNotImplemented, tangent_of
+from ..autograd.forward_ad import state as _forward_ad
 from ..autograd.graph import Node, _refresh_view
 from . import _backends
 from ._broadcast import unbroadcast
@@ -38,9 +40,9 @@ class OpSpec:
     """One row of the op table."""
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
-                 "is_view", "node_cls")
+                 "is_view", "jvp", "node_cls")
 
-    def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view):
+    def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp):
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -48,10 +50,11 @@ class OpSpec:
         self.save_output = save_output
         self.broadcast = broadcast
         self.is_view = is_view
+        self.jvp = jvp
 
 
 def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_output: bool = False,
-          broadcast: bool = False, is_view: bool = False) -> OpSpec:
+          broadcast: bool = False, is_view: bool = False, jvp=None) -> OpSpec:
     """Register an op.
 
     Args:
@@ -65,8 +68,13 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
             input's shape by :func:`unbroadcast` and cast to its dtype.
         is_view: the result may share memory with input 0; when it does, it shares its
             version counter. Only floating point results are ever recorded.
+        jvp: the forward-mode rule. ``"elementwise"``: the Jacobian is diagonal, so the
+            VJPs applied to the tangents give the JVP; ``"linear"``: the op is linear in its
+            tensor inputs, so it maps tangents by its own forward; or a callable
+            ``jvp(tangents, out, *inputs, **params) -> tangent`` (``None`` tangents for
+            inputs without one).
     """
-    spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view)
+    spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp)
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
     spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc})
     return spec
@@ -196,6 +204,8 @@ def apply(spec: OpSpec, *inputs, **params):
         result._view_version = result._vc[0]
     if requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
         _record(spec, result, inputs, arrays, params)
+    if _forward_ad.depth:
+        _push_tangent(spec, result, inputs, arrays, params)
     return result
 
 
@@ -224,6 +234,8 @@ def apply2(spec: OpSpec, x, y):
         reduce = ((rx and (xa.shape != shape or xa.dtype is not dtype))
                   or (ry and (ya.shape != shape or ya.dtype is not dtype)))
         _record(spec, result, (x, y), (xa, ya), _NO_PARAMS, reduce)
+    if _forward_ad.depth:
+        _push_tangent(spec, result, (x, y), (xa, ya), _NO_PARAMS)
     return result
 
 
@@ -240,6 +252,8 @@ def apply1(spec: OpSpec, x):
     result._data = out
     if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
         _record(spec, result, (x,), (x._data,), _NO_PARAMS)
+    if _forward_ad.depth:
+        _push_tangent(spec, result, (x,), (x._data,), _NO_PARAMS)
     return result
 
 
@@ -280,6 +294,39 @@ def _record(spec, result, inputs, arrays, params, reduce=True):
         node._record_anomaly_trace()
     result.grad_fn = node
     result._requires_grad = True
+
+
+def _push_tangent(spec, result, inputs, arrays, params):
+    """Forward mode: give ``result`` the tangent J·t of its inputs' tangents."""
+    for x in inputs:
+        if isinstance(x, Tensor) and x._base is not None and x._vc[0] != x._view_version:
+            _refresh_view(x)  # its base changed in place since the view was made
+    tangents = [tangent_of(x) if isinstance(x, Tensor) else None for x in inputs]
+    if all(t is None for t in tangents):
+        return
+    out = result._data
+    rule = spec.jvp
+    if rule is None:
+        raise ForwardADNotImplemented(
+            f"forward-mode AD has no rule for {spec.name.removesuffix('Backward0')}; use "
+            "reverse mode (backward, autograd.grad, func.vjp) for this computation")
+    if rule == "linear":
+        # Linear in its array inputs: constants among them contribute no tangent.
+        mapped = [t if t is not None else np.zeros_like(a) for t, a in zip(tangents, arrays)]
+        tangent = np.asarray(spec.forward(*mapped, **params))
+    elif rule == "elementwise":
+        tangent = None
+        for vjp, t in zip(spec.vjps, tangents):
+            if t is not None and vjp is not None:
+                term = vjp(_raw, t, out, *arrays, **params)
+                tangent = term if tangent is None else tangent + term
+        tangent = np.broadcast_to(tangent, out.shape)
+    else:
+        tangent = np.asarray(rule(tangents, out, *arrays, **params))
+    if tangent.shape != out.shape:
+        tangent = np.broadcast_to(tangent, out.shape)
+    if out.dtype.kind == "f":
+        result._tangent = (_forward_ad.token, np.array(tangent, dtype=out.dtype))
 
 
 def _reduction_meta(inputs, out):

@@ -66,22 +66,25 @@ def _minimum_grad_y(xp, g, out, x, y):
 
 
 ADD = defop("AddBackward0", np.add, (_grad_identity, _grad_identity),
-            save_inputs=False, broadcast=True)
+            save_inputs=False, broadcast=True, jvp="elementwise")
 SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
-            save_inputs=False, broadcast=True)
+            save_inputs=False, broadcast=True, jvp="elementwise")
 RSUB = defop("RsubBackward1", np.subtract, (_grad_identity, _grad_negated),
-             save_inputs=False, broadcast=True)  # number - tensor
-MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True)
-DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True)
-POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True)
+             save_inputs=False, broadcast=True, jvp="elementwise")  # number - tensor
+MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True,
+             jvp="elementwise")
+DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True,
+             jvp="elementwise")
+POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True,
+                    jvp="elementwise")
 POW_TENSOR = defop("PowBackward1", np.power, (_pow_grad_base, _pow_grad_exponent),
-                   save_output=True, broadcast=True)
+                   save_output=True, broadcast=True, jvp="elementwise")
 POW_NUMBER_BASE = defop("PowBackward2", np.power, (None, _pow_grad_exponent),
-                        save_output=True, broadcast=True)  # number ** tensor
+                        save_output=True, broadcast=True, jvp="elementwise")  # number ** tensor
 MAXIMUM = defop("MaximumBackward0", np.maximum, (_maximum_grad_x, _maximum_grad_y),
-                broadcast=True)
+                broadcast=True, jvp="elementwise")
 MINIMUM = defop("MinimumBackward0", np.minimum, (_minimum_grad_x, _minimum_grad_y),
-                broadcast=True)
+                broadcast=True, jvp="elementwise")
 
 
 def add(input, other, *, alpha=1):
@@ -183,18 +186,22 @@ def _relu_forward(x):
     return np.maximum(x, 0) if x.dtype.kind != "f" else np.maximum(x, x.dtype.type(0))
 
 
-NEG = defop("NegBackward0", np.negative, (_neg_grad,), save_inputs=False)
-EXP = defop("ExpBackward0", np.exp, (_exp_grad,), save_inputs=False, save_output=True)
-LOG = defop("LogBackward0", np.log, (_log_grad,))
-SQRT = defop("SqrtBackward0", np.sqrt, (_sqrt_grad,), save_inputs=False, save_output=True)
-ABS = defop("AbsBackward0", np.abs, (_abs_grad,))
-SIN = defop("SinBackward0", np.sin, (_sin_grad,))
-COS = defop("CosBackward0", np.cos, (_cos_grad,))
-TANH = defop("TanhBackward0", np.tanh, (_tanh_grad,), save_inputs=False, save_output=True)
+NEG = defop("NegBackward0", np.negative, (_neg_grad,), save_inputs=False, jvp="elementwise")
+EXP = defop("ExpBackward0", np.exp, (_exp_grad,), save_inputs=False, save_output=True,
+             jvp="elementwise")
+LOG = defop("LogBackward0", np.log, (_log_grad,), jvp="elementwise")
+SQRT = defop("SqrtBackward0", np.sqrt, (_sqrt_grad,), save_inputs=False, save_output=True,
+              jvp="elementwise")
+ABS = defop("AbsBackward0", np.abs, (_abs_grad,), jvp="elementwise")
+SIN = defop("SinBackward0", np.sin, (_sin_grad,), jvp="elementwise")
+COS = defop("CosBackward0", np.cos, (_cos_grad,), jvp="elementwise")
+TANH = defop("TanhBackward0", np.tanh, (_tanh_grad,), save_inputs=False, save_output=True,
+              jvp="elementwise")
 SIGMOID = defop("SigmoidBackward0", _sigmoid_forward, (_sigmoid_grad,), save_inputs=False,
-                save_output=True)
-RELU = defop("ReluBackward0", _relu_forward, (_relu_grad,), save_inputs=False, save_output=True)
-CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False)
+                save_output=True, jvp="elementwise")
+RELU = defop("ReluBackward0", _relu_forward, (_relu_grad,), save_inputs=False, save_output=True,
+              jvp="elementwise")
+CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False, jvp="elementwise")
 
 
 def neg(input):
@@ -275,9 +282,9 @@ def _where_grad_y(xp, g, out, cond, x, y):
     return xp.where(cond, 0.0, g)
 
 
-CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,))
+CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,), jvp="elementwise")
 WHERE = defop("WhereBackward0", np.where, (None, _where_grad_x, _where_grad_y),
-              broadcast=True)
+              broadcast=True, jvp="elementwise")
 
 
 def clamp(input, min=None, max=None):
@@ -309,7 +316,7 @@ def _sign_grad(xp, g, out, x):
     return xp.zeros(g.shape, dtype=g.dtype)
 
 
-SIGN = defop("SignBackward0", np.sign, (_sign_grad,), save_inputs=False)
+SIGN = defop("SignBackward0", np.sign, (_sign_grad,), save_inputs=False, jvp="elementwise")
 
 
 def sign(input):

@@ -12,6 +12,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd.forward_ad import state as _forward_ad
+from ..autograd.forward_ad import tangent_of
 from . import elementwise as ew
 from ._broadcast import unbroadcast
 from ._registry import apply, defop
@@ -35,6 +37,10 @@ def _check_leaf(t: Tensor) -> None:
 
 
 def _records(t: Tensor, other) -> bool:
+    """Whether the change must go through an op: to record it, or to push a tangent."""
+    if _forward_ad.depth and (tangent_of(t) is not None or (
+            isinstance(other, Tensor) and tangent_of(other) is not None)):
+        return True
     return grad_mode._state.enabled and (
         t._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
 
@@ -66,6 +72,7 @@ def _rebase(t: Tensor, op, *args, **kwargs) -> Tensor:
     t._bump_version()
     t.grad_fn = result.grad_fn
     t._requires_grad = result._requires_grad
+    t._tangent = result._tangent
     return t
 
 
@@ -74,6 +81,7 @@ def _snapshot(t: Tensor) -> Tensor:
     old = Tensor._wrap(t._data.copy(), grad_fn=t.grad_fn)
     old._requires_grad = t._requires_grad
     old._output_nr = t._output_nr
+    old._tangent = t._tangent
     return old
 
 
@@ -107,8 +115,10 @@ def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
                        base.shape)
     np.copyto(view._data, result._data, casting="same_kind")
     view._bump_version()
-    base.grad_fn, base._requires_grad, base._output_nr = new_base.grad_fn, True, 0
-    view.grad_fn, view._requires_grad, view._output_nr = result.grad_fn, True, 0
+    base.grad_fn, base._output_nr = new_base.grad_fn, 0
+    view.grad_fn, view._output_nr = result.grad_fn, 0
+    base._requires_grad = view._requires_grad = result._requires_grad
+    base._tangent, view._tangent = new_base._tangent, result._tangent
     view._view_version = view._vc[0]
     return view
 
@@ -225,7 +235,7 @@ def _index_put_grad_v(xp, g, out, x, v, index, value_shape):
 
 
 INDEX_PUT = defop("IndexPutBackward0", _index_put_forward, (_index_put_grad_x, _index_put_grad_v),
-                  save_inputs=False)
+                  save_inputs=False, jvp="linear")
 
 
 def _index_put(old, value, index):

@@ -9,6 +9,17 @@ from ._broadcast import unbroadcast
 from ._registry import apply, defop
 
 
+def _matmul_jvp(tangents, out, x, y):
+    """Forward mode: the product rule, ``dx @ y + x @ dy``."""
+    tx, ty = tangents
+    result = 0
+    if tx is not None:
+        result = np.matmul(tx, y)
+    if ty is not None:
+        result = result + np.matmul(x, ty)
+    return result
+
+
 def _matmul_grad_x(xp, g, out, x, y):
     if y.ndim == 1:                       # (..., n) @ (n,) -> (...)
         return xp.expand_dims(g, -1) * y if x.ndim > 1 else g * y
@@ -45,11 +56,11 @@ def _mv_grad_y(xp, g, x, y):
     return unbroadcast(xp, grad, y.shape)
 
 
-MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
-MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
-DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y))
-MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
-BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y))
+MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
+MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
+DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
+MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
+BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
 
 
 def _check_matmul(x, y, name):

@@ -28,10 +28,20 @@ def _log_softmax_grad(xp, g, out, x, dim):
     return g - xp.exp(out) * xp.sum(g, axis=dim, keepdims=True)
 
 
+def _softmax_jvp(tangents, out, x, dim):
+    t = tangents[0]
+    return out * (t - np.sum(t * out, axis=dim, keepdims=True))
+
+
+def _log_softmax_jvp(tangents, out, x, dim):
+    t = tangents[0]
+    return t - np.sum(t * np.exp(out), axis=dim, keepdims=True)
+
+
 SOFTMAX = defop("SoftmaxBackward0", _softmax_forward, (_softmax_grad,), save_inputs=False,
-                save_output=True)
+                save_output=True, jvp=_softmax_jvp)
 LOG_SOFTMAX = defop("LogSoftmaxBackward0", _log_softmax_forward, (_log_softmax_grad,),
-                    save_inputs=False, save_output=True)
+                    save_inputs=False, save_output=True, jvp=_log_softmax_jvp)
 
 
 def softmax(input, dim):

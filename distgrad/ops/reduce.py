@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor
+from . import _backends
 from . import elementwise as ew
 from ._registry import apply, defop
 
@@ -33,6 +34,19 @@ def normalize_dims(dim, ndim: int) -> tuple:
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
     return tuple(sorted(out))
+
+
+def _jvp_of_reduction(vjp):
+    """The forward-mode rule of a reduction, made from its VJP.
+
+    Each input element feeds exactly one output, so the VJP of ones is ``d out / d x`` per
+    element, and the JVP sums ``tangent * that`` over the reduced axes.
+    """
+    def jvp(tangents, out, x, **params):
+        slope = vjp(_backends.raw, np.ones_like(out), out, x, **params)
+        return np.sum(tangents[0] * slope, axis=params.get("axes"),
+                      keepdims=params.get("keepdim", False))
+    return jvp
 
 
 def _expand_back(xp, g, shape, axes, keepdim):
@@ -63,10 +77,10 @@ def _mean_grad(xp, g, out, x, axes, keepdim, shape):
     return xp.broadcast_to(_expand_back(xp, g, shape, axes, keepdim) / count, shape)
 
 
-SUM_ALL = defop("SumBackward0", _sum_forward, (_sum_grad,), save_inputs=False)
-SUM_DIM = defop("SumBackward1", _sum_forward, (_sum_grad,), save_inputs=False)
-MEAN_ALL = defop("MeanBackward0", _mean_forward, (_mean_grad,), save_inputs=False)
-MEAN_DIM = defop("MeanBackward1", _mean_forward, (_mean_grad,), save_inputs=False)
+SUM_ALL = defop("SumBackward0", _sum_forward, (_sum_grad,), save_inputs=False, jvp="linear")
+SUM_DIM = defop("SumBackward1", _sum_forward, (_sum_grad,), save_inputs=False, jvp="linear")
+MEAN_ALL = defop("MeanBackward0", _mean_forward, (_mean_grad,), save_inputs=False, jvp="linear")
+MEAN_DIM = defop("MeanBackward1", _mean_forward, (_mean_grad,), save_inputs=False, jvp="linear")
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -116,10 +130,12 @@ def _take_grad(xp, g, out, x, dim, keepdim, indices):
     return g * one_hot
 
 
-MAX_ALL = defop("MaxBackward1", np.max, (_extreme_all_grad,), save_output=True)
-MIN_ALL = defop("MinBackward1", np.min, (_extreme_all_grad,), save_output=True)
-MAX_DIM = defop("MaxBackward0", _take_forward, (_take_grad,))
-MIN_DIM = defop("MinBackward0", _take_forward, (_take_grad,))
+MAX_ALL = defop("MaxBackward1", np.max, (_extreme_all_grad,), save_output=True,
+                 jvp=_jvp_of_reduction(_extreme_all_grad))
+MIN_ALL = defop("MinBackward1", np.min, (_extreme_all_grad,), save_output=True,
+                 jvp=_jvp_of_reduction(_extreme_all_grad))
+MAX_DIM = defop("MaxBackward0", _take_forward, (_take_grad,), jvp="linear")
+MIN_DIM = defop("MinBackward0", _take_forward, (_take_grad,), jvp="linear")
 
 
 def _extreme(input, dim, keepdim, all_spec, dim_spec, arg_fn, name):
@@ -169,8 +185,10 @@ def _amaxmin_grad(xp, g, out, x, axes, keepdim):
     return g * mask / xp.sum(mask * 1.0, axis=axes, keepdims=True)
 
 
-AMAX = defop("AmaxBackward0", _amax_forward, (_amaxmin_grad,), save_output=True)
-AMIN = defop("AminBackward0", _amin_forward, (_amaxmin_grad,), save_output=True)
+AMAX = defop("AmaxBackward0", _amax_forward, (_amaxmin_grad,), save_output=True,
+             jvp=_jvp_of_reduction(_amaxmin_grad))
+AMIN = defop("AminBackward0", _amin_forward, (_amaxmin_grad,), save_output=True,
+             jvp=_jvp_of_reduction(_amaxmin_grad))
 
 
 def amax(input, dim=None, keepdim=False):
@@ -252,8 +270,10 @@ def _product_of_others(x, axes):
     return np.moveaxis((before * after).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
 
 
-PROD = defop("ProdBackward0", _prod_forward, (_prod_grad,), save_output=True)
-PROD_DIM = defop("ProdBackward1", _prod_forward, (_prod_grad,), save_output=True)
+PROD = defop("ProdBackward0", _prod_forward, (_prod_grad,), save_output=True,
+             jvp=_jvp_of_reduction(_prod_grad))
+PROD_DIM = defop("ProdBackward1", _prod_forward, (_prod_grad,), save_output=True,
+                 jvp=_jvp_of_reduction(_prod_grad))
 
 
 def prod(input, dim=None, keepdim=False):
@@ -273,7 +293,8 @@ def _norm2_grad(xp, g, out, x, axes, keepdim):
     return g * x / xp.where(out == 0, 1.0, out) * (out != 0)
 
 
-NORM2 = defop("LinalgVectorNormBackward0", _norm2_forward, (_norm2_grad,), save_output=True)
+NORM2 = defop("LinalgVectorNormBackward0", _norm2_forward, (_norm2_grad,), save_output=True,
+               jvp=_jvp_of_reduction(_norm2_grad))
 
 
 def _norm_p_forward(x, axes, keepdim, p):
@@ -300,7 +321,8 @@ def _norm_p_grad(xp, g, out, x, axes, keepdim, p):
     return g * sign * scale * (out != 0)
 
 
-NORM_P = defop("LinalgVectorNormBackward0", _norm_p_forward, (_norm_p_grad,), save_output=True)
+NORM_P = defop("LinalgVectorNormBackward0", _norm_p_forward, (_norm_p_grad,), save_output=True,
+                jvp=_jvp_of_reduction(_norm_p_grad))
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
@@ -329,7 +351,7 @@ def _logsumexp_grad(xp, g, out, x, axes, keepdim):
 
 
 LOGSUMEXP = defop("LogsumexpBackward0", _logsumexp_forward, (_logsumexp_grad,),
-                  save_output=True)
+                  save_output=True, jvp=_jvp_of_reduction(_logsumexp_grad))
 
 
 def logsumexp(input, dim, keepdim=False):

@@ -44,23 +44,29 @@ def _view_forward(x, shape, input_shape):
     return out
 
 
+def _view_jvp(tangents, out, x, shape, input_shape):
+    return tangents[0].reshape(shape)  # a tangent need not be laid out like its primal
+
+
 def _reshape_grad(xp, g, out, x, shape, input_shape):
     return xp.reshape(g, input_shape)
 
 
 RESHAPE = defop("ViewBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
-                is_view=True)
+                is_view=True, jvp="linear")
+# When the layout allows no view, reshape copies and PyTorch names the node differently.
 RESHAPE_COPY = defop("UnsafeViewBackward0", _reshape_forward, (_reshape_grad,),
-                     save_inputs=False, is_view=True)  # when the layout allows no view
-VIEW = defop("ViewBackward0", _view_forward, (_reshape_grad,), save_inputs=False, is_view=True)
+                     save_inputs=False, is_view=True, jvp="linear")
+VIEW = defop("ViewBackward0", _view_forward, (_reshape_grad,), save_inputs=False, is_view=True,
+             jvp=_view_jvp)
 SQUEEZE = defop("SqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
-                is_view=True)
+                is_view=True, jvp="linear")
 SQUEEZE_DIM = defop("SqueezeBackward1", _reshape_forward, (_reshape_grad,), save_inputs=False,
-                    is_view=True)
+                    is_view=True, jvp="linear")
 SQUEEZE_DIMS = defop("SqueezeBackward2", _reshape_forward, (_reshape_grad,), save_inputs=False,
-                     is_view=True)
+                     is_view=True, jvp="linear")
 UNSQUEEZE = defop("UnsqueezeBackward0", _reshape_forward, (_reshape_grad,), save_inputs=False,
-                  is_view=True)
+                  is_view=True, jvp="linear")
 
 
 def _checked_shape(input, shape) -> tuple:
@@ -139,9 +145,9 @@ def _permute_grad(xp, g, out, x, dims):
 
 
 PERMUTE = defop("PermuteBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
-                is_view=True)
+                is_view=True, jvp="linear")
 TRANSPOSE = defop("TransposeBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
-                  is_view=True)
+                  is_view=True, jvp="linear")
 
 
 def permute(input, *dims):
@@ -180,7 +186,7 @@ def _expand_grad(xp, g, out, x, shape, input_shape):
 
 
 EXPAND = defop("ExpandBackward0", _expand_forward, (_expand_grad,), save_inputs=False,
-               is_view=True)
+               is_view=True, jvp="linear")
 
 
 def expand(input, *sizes):
@@ -214,7 +220,8 @@ def _repeat_grad(xp, g, out, x, repeats, input_shape):
     return xp.reshape(g, input_shape)
 
 
-REPEAT = defop("RepeatBackward0", _repeat_forward, (_repeat_grad,), save_inputs=False)
+REPEAT = defop("RepeatBackward0", _repeat_forward, (_repeat_grad,), save_inputs=False,
+                jvp="linear")
 
 
 def repeat(input, *sizes):
@@ -254,20 +261,22 @@ def _index_add_grad(xp, g, out, grad_in, shape, index):
 
 
 GETITEM = defop("IndexBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
-                is_view=True)
+                is_view=True, jvp="linear")
 # Basic indexing: PyTorch names the node after the last non-trivial index item.
 SELECT = defop("SelectBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
-               is_view=True)
+               is_view=True, jvp="linear")
 SLICE = defop("SliceBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
-              is_view=True)
+              is_view=True, jvp="linear")
 UNSQUEEZE_INDEX = defop("UnsqueezeBackward0", _getitem_forward, (_getitem_grad,),
-                        save_inputs=False, is_view=True)
+                        save_inputs=False, is_view=True, jvp="linear")
 ALIAS = defop("AliasBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
-              is_view=True)
-GATHER = defop("GatherBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False)
+              is_view=True, jvp="linear")
+GATHER = defop("GatherBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
+                jvp="linear")
 INDEX_SELECT = defop("IndexSelectBackward0", _getitem_forward, (_getitem_grad,),
-                     save_inputs=False)
-INDEX_ADD = defop("IndexAddBackward0", _index_add_forward, (_index_add_grad,), save_inputs=False)
+                     save_inputs=False, jvp="linear")
+INDEX_ADD = defop("IndexAddBackward0", _index_add_forward, (_index_add_grad,), save_inputs=False,
+                   jvp="linear")
 
 
 def _normalize_index(index):
@@ -360,8 +369,8 @@ def _stack_grad(xp, g, out, needs, *xs, axis):
     return [g[(slice(None),) * axis + (i,)] if need else None for i, need in enumerate(needs)]
 
 
-CAT = defop("CatBackward0", _cat_forward, _cat_grad, save_inputs=False)
-STACK = defop("StackBackward0", _stack_forward, _stack_grad, save_inputs=False)
+CAT = defop("CatBackward0", _cat_forward, _cat_grad, save_inputs=False, jvp="linear")
+STACK = defop("StackBackward0", _stack_forward, _stack_grad, save_inputs=False, jvp="linear")
 
 
 def cat(tensors, dim=0):
@@ -437,7 +446,7 @@ def _cast_grad(xp, g, out, x, dtype, input_dtype):
     return xp.cast(g, input_dtype)
 
 
-CAST = defop("ToCopyBackward0", _cast_forward, (_cast_grad,), save_inputs=False)
+CAST = defop("ToCopyBackward0", _cast_forward, (_cast_grad,), save_inputs=False, jvp="linear")
 
 
 def cast(input, dtype):
