@@ -1,0 +1,33 @@
+"""Neural network building blocks: ``Module``, layers, losses, and the ``functional``,
+``init`` and ``utils`` submodules, with PyTorch's names and defaults."""
+
+from . import functional, init, parallel, utils
+from .container import ModuleDict, ModuleList, Sequential
+from .layers import (
+                     GELU,
+                     AvgPool2d,
+                     Conv2d,
+                     Dropout,
+                     Embedding,
+                     Flatten,
+                     Identity,
+                     Linear,
+                     LogSoftmax,
+                     MaxPool2d,
+                     ReLU,
+                     Sigmoid,
+                     Softmax,
+                     Tanh,
+)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
+
+__all__ = [
+    "functional", "init", "parallel", "utils", "Module", "Parameter", "Sequential", "ModuleList",
+    "ModuleDict", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Identity", "ReLU",
+    "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm",
+    "BatchNorm1d", "BatchNorm2d", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss",
+    "BCEWithLogitsLoss", "BCELoss",
+]

@@ -1,0 +1,149 @@
+"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._dtype import get_default_dtype, to_numpy_dtype
+from .._tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
+
+
+def _np_dtype(dtype):
+    return to_numpy_dtype(dtype) if dtype is not None else get_default_dtype().numpy
+
+
+class LayerNorm(Module):
+    """Normalise over the last dims given by ``normalized_shape``:
+    ``(x - mean) / sqrt(var + eps) * weight + bias`` (biased variance).
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the variance for stability.
+        elementwise_affine: learn ``weight`` (ones) and ``bias`` (zeros) of that shape.
+        bias: learn the bias (when ``elementwise_affine``).
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        np_dtype = _np_dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(Tensor._wrap(np.ones(self.normalized_shape, np_dtype)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(self.normalized_shape, np_dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class _BatchNorm(Module):
+    """Shared by the BatchNorm layers; subclasses say which input ranks they accept."""
+
+    _input_dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        np_dtype = _np_dtype(dtype)
+        if affine:
+            self.weight = Parameter(Tensor._wrap(np.ones(num_features, np_dtype)))
+            self.bias = Parameter(Tensor._wrap(np.zeros(num_features, np_dtype)))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, np_dtype)))
+            self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, np_dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            init.zeros_(self.num_batches_tracked)
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim not in self._input_dims:
+            expected = " or ".join(f"{d}D" for d in self._input_dims)
+            raise ValueError(f"{self._get_name()}: expected {expected} input (got {input.ndim}D "
+                             f"input of shape {list(input.shape)})")
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(f"{self._get_name()}: expected input with {self.num_features} "
+                               f"channels in dim 1, got {input.shape[1]} (input shape "
+                               f"{list(input.shape)})")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._bump_version()
+            if self.momentum is None:  # a cumulative moving average
+                factor = 1.0 / int(self.num_batches_tracked.item())
+        # Batch statistics in training, or whenever no running statistics are kept.
+        use_batch_stats = self.training or self.running_mean is None
+        update = self.training and self.track_running_stats
+        return F.batch_norm(input, self.running_mean if update or not use_batch_stats else None,
+                            self.running_var if update or not use_batch_stats else None,
+                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over ``(N, C)`` or ``(N, C, L)`` input, per channel ``C``.
+
+    In training mode the batch mean and (biased) variance normalise the input, and the
+    buffers ``running_mean`` / ``running_var`` are updated with ``momentum`` (using the
+    unbiased variance); in evaluation mode the running statistics are used.
+    ``num_batches_tracked`` counts the training batches seen.
+    """
+
+    _input_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over ``(N, C, H, W)`` input, per channel ``C``."""
+
+    _input_dims = (4,)

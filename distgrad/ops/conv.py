@@ -1,0 +1,342 @@
+"""Convolution and pooling: ``conv2d`` (im2col + one matmul), ``max_pool2d``, ``avg_pool2d``,
+and constant ``pad``.
+
+conv2d's two gradients are ops of their own, and the three form a closed family: the input
+gradient is a transposed convolution, the weight gradient a correlation of the input with
+the output gradient, and each one's VJPs are again members of the family. So
+``create_graph=True`` works through convolutions to any order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import _backends
+from ._nn_common import array_of, call_op, pair, shape_str
+from ._registry import apply, defop
+
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad"]
+
+# ---------------------------------------------------------------------- im2col / col2im
+
+
+def _out_size(size, k, stride, pad, dilation):
+    return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def _window(i, j, out_hw, stride, dilation):
+    """The slices of a padded image that kernel position ``(i, j)`` reads, for every output."""
+    (oh, ow), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    return (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
+def _im2col(x, kh, kw, out_hw, stride, padding, dilation):
+    """``(N, C, H, W)`` -> columns ``(C, KH, KW, N, OH, OW)``: one row per (channel, kernel
+    position), one column per output pixel.
+
+    This layout keeps the big matrix contiguous along the output pixels, so each of the
+    ``kh * kw`` copies moves whole rows, and a group of channels is a contiguous block of
+    rows.
+    """
+    n, c = x.shape[:2]
+    ph, pw = padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    channels_first = x.transpose(1, 0, 2, 3)
+    cols = np.empty((c, kh, kw, n) + out_hw, dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = channels_first[(slice(None), slice(None))
+                                           + _window(i, j, out_hw, stride, dilation)]
+    return cols
+
+
+def _col2im(cols, input_shape, stride, padding, dilation):
+    """Sum columns ``(C, KH, KW, N, OH, OW)`` back into an ``(N, C, H, W)`` image."""
+    c, kh, kw, n, oh, ow = cols.shape
+    (ph, pw), (h, w) = padding, input_shape[2:]
+    image = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    # One strided add per kernel position (kh * kw of them), never a loop over pixels.
+    for i in range(kh):
+        for j in range(kw):
+            image[(slice(None), slice(None)) + _window(i, j, (oh, ow), stride, dilation)] += \
+                cols[:, i, j]
+    return image[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+def _out_hw(g):
+    return g.shape[2], g.shape[3]
+
+
+def _grad_rows(g, groups):
+    """``(N, O, OH, OW)`` -> ``(G, O / G, N * OH * OW)``."""
+    n, o = g.shape[:2]
+    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+# ------------------------------------------------------------------ the conv family
+
+
+def _conv_forward(x, w, b=None, *, stride, padding, dilation, groups):
+    n, _, h, w_in = x.shape
+    o, _, kh, kw = w.shape
+    out_hw = (_out_size(h, kh, stride[0], padding[0], dilation[0]),
+              _out_size(w_in, kw, stride[1], padding[1], dilation[1]))
+    cols = _im2col(x, kh, kw, out_hw, stride, padding, dilation)
+    m = n * out_hw[0] * out_hw[1]
+    out = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, m))
+    out = out.reshape((o, n) + out_hw)
+    if b is not None:
+        out += b.reshape(o, 1, 1, 1)
+    # Contiguous NCHW like PyTorch's, so that ``.view()`` works on the result.
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+
+def _conv_input_grad_forward(g, w, *, input_shape, stride, padding, dilation, groups):
+    n, o = g.shape[:2]
+    _, cg, kh, kw = w.shape
+    w_t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+    cols = np.matmul(w_t, _grad_rows(g, groups))                 # (G, Cg*KH*KW, M)
+    cols = cols.reshape((cg * groups, kh, kw, n) + _out_hw(g))
+    return _col2im(cols, input_shape, stride, padding, dilation)
+
+
+def _conv_weight_grad_forward(x, g, *, weight_shape, stride, padding, dilation, groups):
+    kh, kw = weight_shape[2:]
+    cols = _im2col(x, kh, kw, _out_hw(g), stride, padding, dilation)
+    cols = cols.reshape(groups, -1, cols[0, 0, 0].size)          # (G, Cg*KH*KW, M)
+    grad = np.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))
+    return grad.reshape(weight_shape)
+
+
+def _conv_grad_x(xp, g, out, x, w, b=None, **geom):
+    return call_op(xp, CONV_INPUT_GRAD, g, w, input_shape=tuple(x.shape), **geom)
+
+
+def _conv_grad_w(xp, g, out, x, w, b=None, **geom):
+    return call_op(xp, CONV_WEIGHT_GRAD, x, g, weight_shape=tuple(w.shape), **geom)
+
+
+def _conv_grad_b(xp, g, out, x, w, b=None, **geom):
+    return xp.sum(g, axis=(0, 2, 3))
+
+
+def _input_grad_grad_g(xp, h, out, g, w, *, input_shape, **geom):
+    return call_op(xp, CONV2D, h, w, **geom)
+
+
+def _input_grad_grad_w(xp, h, out, g, w, *, input_shape, **geom):
+    return call_op(xp, CONV_WEIGHT_GRAD, h, g, weight_shape=tuple(w.shape), **geom)
+
+
+def _weight_grad_grad_x(xp, h, out, x, g, *, weight_shape, **geom):
+    return call_op(xp, CONV_INPUT_GRAD, g, h, input_shape=tuple(x.shape), **geom)
+
+
+def _weight_grad_grad_g(xp, h, out, x, g, *, weight_shape, **geom):
+    return call_op(xp, CONV2D, x, h, **geom)
+
+
+CONV2D = defop("ConvolutionBackward0", _conv_forward, (_conv_grad_x, _conv_grad_w, _conv_grad_b))
+CONV_INPUT_GRAD = defop("ConvolutionBackwardInput0", _conv_input_grad_forward,
+                        (_input_grad_grad_g, _input_grad_grad_w))
+CONV_WEIGHT_GRAD = defop("ConvolutionBackwardWeight0", _conv_weight_grad_forward,
+                         (_weight_grad_grad_x, _weight_grad_grad_g))
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of ``input`` ``(N, C, H, W)`` (or ``(C, H, W)``) with ``weight``
+    ``(O, C / groups, KH, KW)``, as PyTorch's ``conv2d``.
+
+    ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1 only).
+    """
+    x_shape, w_shape = np.shape(array_of(input)), np.shape(array_of(weight))
+    if len(w_shape) != 4:
+        raise RuntimeError(f"conv2d(): weight must be 4-D (out_channels, in_channels / groups, "
+                           f"kH, kW), got shape {shape_str(w_shape)}")
+    if len(x_shape) == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    if 0 in stride:
+        raise ValueError("conv2d(): stride must be positive")
+    padding = _conv_padding(padding, w_shape, stride, dilation)
+    groups = int(groups)
+    o, cg, kh, kw = w_shape
+    if groups < 1 or o % groups:
+        raise ValueError(f"conv2d(): out_channels ({o}) must be divisible by groups ({groups})")
+    if len(x_shape) != 4 or x_shape[1] != cg * groups:
+        got = x_shape[1] if len(x_shape) == 4 else f"a {len(x_shape)}-D input"
+        raise RuntimeError(f"conv2d(): expected input of shape [N, {cg * groups}, H, W] "
+                           f"({cg * groups} channels for weight {shape_str(w_shape)} and "
+                           f"groups={groups}), got {got} (input shape {shape_str(x_shape)})")
+    oh = _out_size(x_shape[2], kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(x_shape[3], kw, stride[1], padding[1], dilation[1])
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"conv2d(): input {shape_str(x_shape)} (padded by {list(padding)}) is "
+                           f"smaller than the dilated kernel "
+                           f"{[(kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1]}")
+    if bias is not None and np.shape(array_of(bias)) != (o,):
+        raise RuntimeError(f"conv2d(): bias must have shape [{o}], got "
+                           f"{shape_str(np.shape(array_of(bias)))}")
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return apply(CONV2D, *inputs, stride=stride, padding=padding, dilation=dilation,
+                 groups=groups)
+
+
+def _conv_padding(padding, w_shape, stride, dilation):
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d(): padding='same' is not supported for strided convolutions")
+        sizes = [d * (k - 1) for d, k in zip(dilation, w_shape[2:], strict=True)]
+        if any(s % 2 for s in sizes):
+            raise ValueError("conv2d(): padding='same' needs an odd (dilated) kernel size")
+        return tuple(s // 2 for s in sizes)
+    return pair(padding, "padding")
+
+
+# ---------------------------------------------------------------------------- pooling
+
+
+def _maxpool_forward(x, *, index, overlapping):
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    return np.take_along_axis(flat, index.reshape(n, c, -1), axis=2).reshape(index.shape)
+
+
+def _maxpool_grad(xp, g, out, x, *, index, overlapping):
+    n, c, h, w = x.shape
+    if xp is _backends.raw:
+        if not overlapping:  # every input position is the maximum of at most one window
+            grad = np.zeros((n, c, h * w), dtype=g.dtype)
+            np.put_along_axis(grad, index.reshape(n, c, -1), g.reshape(n, c, -1), axis=2)
+            return grad.reshape(n, c, h, w)
+        flat = (np.arange(n * c).reshape(n, c, 1, 1) * (h * w) + index).ravel()
+        summed = np.bincount(flat, weights=g.ravel(), minlength=n * c * h * w)
+        return summed.astype(g.dtype, copy=False).reshape(n, c, h, w)
+    rows = np.arange(n).reshape(n, 1, 1, 1)
+    channels = np.arange(c).reshape(1, c, 1, 1)
+    grad = xp.index_add((n, c, h * w), (rows, channels, index), g)
+    return xp.reshape(grad, (n, c, h, w))
+
+
+MAX_POOL2D = defop("MaxPool2DWithIndicesBackward0", _maxpool_forward, (_maxpool_grad,))
+
+
+def _argmax_positions(x, kernel, stride, padding, dilation):
+    """For each pooling window, the flat ``h * W + w`` position of its (first) maximum."""
+    (kh, kw), (ph, pw) = kernel, padding
+    n, c, h, w = x.shape
+    out_hw = (_out_size(h, kh, stride[0], ph, dilation[0]),
+              _out_size(w, kw, stride[1], pw, dilation[1]))
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    best, best_k = None, np.zeros((n, c) + out_hw, dtype=np.int64)
+    # A running maximum over the kernel positions (strictly greater: the first wins ties).
+    for i in range(kh):
+        for j in range(kw):
+            candidate = x[(slice(None), slice(None)) + _window(i, j, out_hw, stride, dilation)]
+            if best is None:
+                best = candidate.copy()
+                continue
+            better = candidate > best
+            np.copyto(best, candidate, where=better)
+            best_k[better] = i * kw + j
+    rows = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] + (best_k // kw) * dilation[0] - ph
+    cols = np.arange(out_hw[1]) * stride[1] + (best_k % kw) * dilation[1] - pw
+    return rows * w + cols
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over ``(N, C, H, W)`` (or ``(C, H, W)``) input.
+
+    Padding counts as ``-inf``. The gradient goes to the position of each window's maximum
+    (the first one at ties); ``return_indices`` also returns those positions, flattened
+    over ``H * W`` as PyTorch does.
+    """
+    if ceil_mode:
+        raise NotImplementedError("max_pool2d(): ceil_mode=True is not supported")
+    x = array_of(input)
+    if x.ndim == 3:
+        result = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation,
+                            return_indices=return_indices)
+        if return_indices:
+            return result[0].squeeze(0), result[1].squeeze(0)
+        return result.squeeze(0)
+    if x.ndim != 4:
+        raise RuntimeError(f"max_pool2d(): expected a 3-D or 4-D input, got shape "
+                           f"{shape_str(x.shape)}")
+    kh, kw = pair(kernel_size, "kernel_size")
+    stride = pair(stride if stride is not None else (kh, kw), "stride")
+    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
+    if 2 * padding[0] > kh or 2 * padding[1] > kw:
+        raise ValueError(f"max_pool2d(): padding should be at most half of the kernel size, got "
+                         f"padding={list(padding)} for kernel_size={[kh, kw]}")
+    n, c, h, w = x.shape
+    if _out_size(h, kh, stride[0], padding[0], dilation[0]) < 1 or \
+            _out_size(w, kw, stride[1], padding[1], dilation[1]) < 1:
+        raise RuntimeError(f"max_pool2d(): input {shape_str(x.shape)} is smaller than the "
+                           f"kernel {[kh, kw]}")
+    index = _argmax_positions(x, (kh, kw), stride, padding, dilation)
+    overlapping = stride[0] < (kh - 1) * dilation[0] + 1 or stride[1] < (kw - 1) * dilation[1] + 1
+    out = apply(MAX_POOL2D, input, index=index, overlapping=overlapping)
+    if return_indices:
+        return out, Tensor._wrap(index.astype(np.int64, copy=False))
+    return out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """2-D average pooling; padding zeros count in the average (``count_include_pad``)."""
+    if ceil_mode or not count_include_pad:
+        raise NotImplementedError("avg_pool2d(): only ceil_mode=False, count_include_pad=True")
+    kh, kw = pair(kernel_size, "kernel_size")
+    stride = stride if stride is not None else (kh, kw)
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
+    n, c, h, w = input.shape
+    # Average pooling is a depthwise convolution with a constant kernel.
+    kernel = np.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=array_of(input).dtype)
+    out = conv2d(input.reshape(n * c, 1, h, w), Tensor._wrap(kernel), None, stride, padding)
+    return out.reshape(n, c, out.shape[2], out.shape[3])
+
+
+# -------------------------------------------------------------------------------- pad
+
+
+def _pad_forward(x, *, widths, value):
+    return np.pad(x, widths, constant_values=value)
+
+
+def _pad_grad(xp, g, out, x, *, widths, value):
+    inside = (slice(before, size - after) for (before, after), size in
+              zip(widths, g.shape, strict=True))
+    return g[tuple(inside)]
+
+
+PAD = defop("ConstantPadNdBackward0", _pad_forward, (_pad_grad,), save_inputs=False)
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting
+    from the last dim, as PyTorch's ``F.pad``. Only ``mode='constant'`` is supported."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad(): mode {mode!r} is not supported; use 'constant'")
+    pad = tuple(int(p) for p in pad)
+    ndim = np.ndim(array_of(input))
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise ValueError(f"pad(): padding length must be even and at most 2 * ndim ({2 * ndim}), "
+                         f"got {len(pad)}")
+    if any(p < 0 for p in pad):
+        raise NotImplementedError("pad(): negative (cropping) padding is not supported")
+    widths = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        widths[ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    return apply(PAD, input, widths=tuple(widths), value=value)

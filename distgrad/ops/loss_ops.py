@@ -1,0 +1,330 @@
+"""Fused loss kernels: ``cross_entropy`` (log-softmax + NLL + reduction in one op),
+``nll_loss`` and ``binary_cross_entropy_with_logits``.
+
+Class-index losses share one idea: the loss is linear in the log-probabilities, so its
+gradient with respect to them is a constant ``coef`` array that depends only on the
+targets, the class weights, ``ignore_index``, label smoothing and the reduction. Then
+``d loss / d logp = g * coef`` and, through the log-softmax,
+``d loss / d logits = g * (coef - softmax * coef.sum(1))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import _backends
+from ._nn_common import array_of, shape_str
+from ._registry import apply, defop
+
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+# -------------------------------------------------------------------- shared maths
+
+
+def _log_softmax(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _softmax(xp, x):
+    """Softmax over dim 1, differentiable when ``x`` is a tensor (the shift is a constant)."""
+    peak = array_of(x).max(axis=1, keepdims=True)
+    e = xp.exp(x - peak)
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def _index_weights(target, weight, ignore_index):
+    """Per-sample weights ``weight[target]``, zero where ``target == ignore_index``."""
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    w = weight[safe] if weight is not None else np.ones(target.shape)
+    return safe, valid, w * valid
+
+
+def _index_coef(n_classes, dtype, target, weight, ignore_index, reduction, smoothing):
+    """``d loss / d logp`` per unit of the incoming gradient, as an ``(N, C)`` array."""
+    safe, valid, w_t = _index_weights(target, weight, ignore_index)
+    with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: nan, as PyTorch
+        scale = 1.0 / w_t.sum() if reduction == "mean" else 1.0
+    coef = np.zeros((target.shape[0], n_classes), dtype=np.float64)
+    coef[np.arange(target.shape[0]), safe] = -(1.0 - smoothing) * w_t * scale
+    if smoothing:
+        class_w = weight if weight is not None else np.ones(n_classes)
+        coef -= (smoothing / n_classes) * np.outer(valid * scale, class_w)
+    return coef.astype(dtype, copy=False)
+
+
+def _index_loss(logp, target, weight, ignore_index, reduction, smoothing):
+    safe, valid, w_t = _index_weights(target, weight, ignore_index)
+    losses = -(1.0 - smoothing) * w_t * logp[np.arange(target.shape[0]), safe]
+    if smoothing:
+        class_w = weight if weight is not None else 1.0
+        losses -= (smoothing / logp.shape[1]) * valid * (logp * class_w).sum(axis=1)
+    return _reduce(losses, reduction, w_t.sum(), logp.dtype)
+
+
+def _reduce(losses, reduction, denominator, dtype):
+    if reduction == "none":
+        return losses.astype(dtype, copy=False)
+    total = losses.sum()
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            total = total / denominator
+    return np.asarray(total, dtype=dtype)
+
+
+def _per_unit(xp, g, reduction):
+    """The incoming gradient shaped to broadcast against ``(N, C)``."""
+    return xp.expand_dims(g, 1) if reduction == "none" else g
+
+
+# ------------------------------------------------------------- cross-entropy, indices
+
+
+def _ce_forward(x, *, target, weight, ignore_index, reduction, smoothing, plain):
+    if plain:  # no weight, no smoothing, every target valid: the common case, kept lean
+        shifted = x - x.max(axis=1, keepdims=True)
+        losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(target)), target]
+        if reduction == "none":
+            return losses
+        return np.asarray(losses.mean() if reduction == "mean" else losses.sum())
+    return _index_loss(_log_softmax(x), target, weight, ignore_index, reduction, smoothing)
+
+
+def _ce_grad(xp, g, out, x, *, target, weight, ignore_index, reduction, smoothing, plain):
+    if plain and xp is _backends.raw:
+        # softmax - one_hot, scaled, in place in one buffer.
+        p = np.exp(x - x.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(target)), target] -= 1
+        p *= g / len(target) if reduction == "mean" else _per_unit(xp, g, reduction)
+        return p
+    coef = _index_coef(x.shape[1], array_of(x).dtype, target, weight, ignore_index, reduction,
+                       smoothing)
+    p = _softmax(xp, x)
+    return (coef - p * coef.sum(axis=1, keepdims=True)) * _per_unit(xp, g, reduction)
+
+
+CROSS_ENTROPY = defop("CrossEntropyLossBackward0", _ce_forward, (_ce_grad,))
+
+
+# -------------------------------------------------------- cross-entropy, probabilities
+
+
+def _prob_coef(q, weight, reduction, smoothing):
+    """``d loss / d logp`` for probability targets (the mean divides by N, as PyTorch)."""
+    q = q * (1.0 - smoothing) + smoothing / q.shape[1]
+    if weight is not None:
+        q = q * weight
+    return -q / q.shape[0] if reduction == "mean" else -q
+
+
+def _ce_prob_forward(x, q, *, weight, reduction, smoothing):
+    losses = (_prob_coef(q, weight, "sum", smoothing) * _log_softmax(x)).sum(axis=1)
+    return _reduce(losses, reduction, x.shape[0], x.dtype)
+
+
+def _ce_prob_grad_x(xp, g, out, x, q, *, weight, reduction, smoothing):
+    coef = _prob_coef(q, weight, reduction, smoothing)  # differentiable in q under create_graph
+    p = _softmax(xp, x)
+    return (coef - p * xp.sum(coef, axis=1, keepdims=True)) * _per_unit(xp, g, reduction)
+
+
+def _ce_prob_grad_q(xp, g, out, x, q, *, weight, reduction, smoothing):
+    logp = x - xp.log(xp.sum(xp.exp(x - array_of(x).max(axis=1, keepdims=True)), axis=1,
+                             keepdims=True)) - array_of(x).max(axis=1, keepdims=True)
+    scale = -(1.0 - smoothing) / (x.shape[0] if reduction == "mean" else 1.0)
+    if weight is not None:
+        scale = scale * weight
+    return logp * scale * _per_unit(xp, g, reduction)
+
+
+CROSS_ENTROPY_PROBS = defop("CrossEntropyLossBackward1", _ce_prob_forward,
+                            (_ce_prob_grad_x, _ce_prob_grad_q))
+
+# -------------------------------------------------------------------------- nll_loss
+
+
+def _nll_forward(logp, *, target, weight, ignore_index, reduction, n_classes):
+    return _index_loss(logp, target, weight, ignore_index, reduction, 0.0)
+
+
+def _nll_grad(xp, g, out, logp, *, target, weight, ignore_index, reduction, n_classes):
+    coef = _index_coef(n_classes, array_of(g).dtype, target, weight, ignore_index, reduction,
+                       0.0)
+    return coef * _per_unit(xp, g, reduction)
+
+
+NLL_LOSS = defop("NllLossBackward0", _nll_forward, (_nll_grad,), save_inputs=False)
+
+
+# ------------------------------------------------------------------ public functions
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'mean', 'sum' "
+                         "or 'none'")
+
+
+def _class_weight(weight, n_classes, name):
+    if weight is None:
+        return None
+    w = np.asarray(array_of(weight))
+    if w.shape != (n_classes,):
+        raise RuntimeError(f"{name}: weight tensor should be defined either for all {n_classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{shape_str(w.shape)}")
+    return w
+
+
+def _rows(t, n_classes):
+    """``(N, C, d1, ...)`` -> ``(N * d1 * ..., C)``: one row per prediction."""
+    if t.ndim <= 2:
+        return t
+    return t.permute(0, *range(2, t.ndim), 1).reshape(-1, n_classes)
+
+
+def _check_index_target(target, input_shape, name, ignore_index) -> bool:
+    """Raise on a bad dtype, shape or class index; return whether every target is a valid
+    class (none is ``ignore_index``)."""
+    if target.dtype != np.int64 and target.dtype != np.uint8:
+        raise RuntimeError(f"{name}: expected target dtype to be int64 (class indices) or, for "
+                           f"cross_entropy, floating point probabilities of the input's shape "
+                           f"{shape_str(input_shape)}; got {target.dtype} of shape "
+                           f"{shape_str(target.shape)}. Convert class indices with .long()")
+    expected = (input_shape[0],) + tuple(input_shape[2:]) if len(input_shape) > 1 else ()
+    if target.shape != expected:
+        raise RuntimeError(f"{name}: expected target of shape {shape_str(expected)} for input of "
+                           f"shape {shape_str(input_shape)}, got {shape_str(target.shape)}")
+    n_classes = input_shape[1] if len(input_shape) > 1 else input_shape[0]
+    if target.size == 0 or (target.min() >= 0 and target.max() < n_classes):
+        return target.size > 0
+    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        value = int(target[bad].flat[0])
+        raise IndexError(f"{name}: target {value} is out of bounds: expected class indices in "
+                         f"[0, {n_classes - 1}] for {n_classes} classes (or "
+                         f"ignore_index={ignore_index})")
+    return False
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` ``(N, C)`` or ``(N, C, d1, ...)`` and ``target``.
+
+    ``target`` holds class indices (int64, ``(N,)`` or ``(N, d1, ...)``), or class
+    probabilities (floating point, the shape of ``input``). Log-softmax, the negative
+    log-likelihood and the reduction run as one op. With ``reduction='mean'`` and class
+    indices, the mean is weighted by ``weight[target]`` over the targets that are not
+    ``ignore_index``, as in PyTorch.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if input.ndim == 1:  # a single sample without batch dim
+        out = cross_entropy(input.unsqueeze(0), target.reshape(1) if target.ndim == 0 else
+                            target.unsqueeze(0), weight, ignore_index, reduction,
+                            label_smoothing)
+        return out.squeeze(0) if reduction == "none" else out
+    n_classes = input.shape[1]
+    weight = _class_weight(weight, n_classes, "cross_entropy")
+    smoothing = float(label_smoothing)
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
+        out = apply(CROSS_ENTROPY_PROBS, _rows(input, n_classes), _rows(target, n_classes),
+                    weight=weight, reduction=reduction, smoothing=smoothing)
+    else:
+        all_valid = _check_index_target(target._data, input.shape, "cross_entropy",
+                                        ignore_index)
+        out = apply(CROSS_ENTROPY, _rows(input, n_classes), target=target._data.reshape(-1),
+                    weight=weight, ignore_index=ignore_index, reduction=reduction,
+                    smoothing=smoothing, plain=all_valid and weight is None and not smoothing)
+    if reduction == "none" and input.ndim > 2:
+        out = out.reshape((input.shape[0],) + input.shape[2:])
+    return out
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` ``(N, C)`` or ``(N, C, d1, ...)``
+    at int64 class indices ``target``; the mean is weighted as in :func:`cross_entropy`."""
+    _check_reduction(reduction)
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if input.ndim == 1:
+        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return out.squeeze(0) if reduction == "none" else out
+    weight = _class_weight(weight, input.shape[1], "nll_loss")
+    _check_index_target(target._data, input.shape, "nll_loss", ignore_index)
+    out = apply(NLL_LOSS, _rows(input, input.shape[1]), target=target._data.reshape(-1),
+                weight=weight, ignore_index=ignore_index, reduction=reduction,
+                n_classes=input.shape[1])
+    if reduction == "none" and input.ndim > 2:
+        out = out.reshape((input.shape[0],) + input.shape[2:])
+    return out
+
+
+# ------------------------------------------------------------ BCE with logits
+
+
+def _softplus_neg(xp, x):
+    """``log(1 + exp(-x))`` without overflow: ``max(-x, 0) + log(1 + exp(-|x|))``."""
+    x_arr = array_of(x)
+    abs_x = xp.sign(x) * x
+    return xp.where(x_arr < 0, -x, 0.0) + xp.log(1.0 + xp.exp(-abs_x))
+
+
+def _bce_forward(x, y, *, weight, pos_weight, reduction):
+    softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
+    losses = (1.0 - y) * x + log_weight * softplus_neg
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction, losses.size, x.dtype)
+
+
+def _bce_scale(xp, g, x, weight, reduction):
+    scale = g / array_of(x).size if reduction == "mean" else g
+    return scale * weight if weight is not None else scale
+
+
+def _bce_grad_x(xp, g, out, x, y, *, weight, pos_weight, reduction):
+    # d/dx = (1 - y) - log_weight * sigmoid(-x), with sigmoid(-x) = exp(-softplus(x)).
+    sig_neg = xp.exp(-_softplus_neg(xp, -x))
+    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
+    return ((1.0 - y) - log_weight * sig_neg) * _bce_scale(xp, g, x, weight, reduction)
+
+
+def _bce_grad_y(xp, g, out, x, y, *, weight, pos_weight, reduction):
+    grad = -x if pos_weight is None else (pos_weight - 1.0) * _softplus_neg(xp, x) - x
+    return grad * _bce_scale(xp, g, x, weight, reduction)
+
+
+BCE_WITH_LOGITS = defop("BinaryCrossEntropyWithLogitsBackward0", _bce_forward,
+                        (_bce_grad_x, _bce_grad_y))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in ``[0, 1]``, computed
+    stably from the logits. ``pos_weight`` (broadcast along the last dim) weighs positives."""
+    _check_reduction(reduction)
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if np.shape(array_of(target)) != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target size "
+                         f"({shape_str(np.shape(array_of(target)))}) must be the same as input "
+                         f"size ({shape_str(input.shape)})")
+    if np.asarray(array_of(target)).dtype.kind != "f":
+        raise RuntimeError(f"binary_cross_entropy_with_logits: target must be floating point, "
+                           f"got {np.asarray(array_of(target)).dtype}; convert with .float()")
+    weight = None if weight is None else np.asarray(array_of(weight))
+    pos_weight = None if pos_weight is None else np.asarray(array_of(pos_weight))
+    return apply(BCE_WITH_LOGITS, input, target, weight=weight, pos_weight=pos_weight,
+                 reduction=reduction)

@@ -1,0 +1,143 @@
+"""Normalisation kernels: ``layer_norm`` and ``batch_norm`` as one fused op each.
+
+Both compute ``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics taken over
+``axes`` (biased variance). The VJP recomputes the statistics from ``x`` with ``xp`` instead
+of saving them, so under ``create_graph=True`` they are differentiated as well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._nn_common import array_of, shape_str
+from ._registry import apply, defop
+
+__all__ = ["layer_norm", "batch_norm"]
+
+
+def _norm_forward(x, w=None, b=None, *, axes, eps, affine_shape):
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = np.mean(centered * centered, axis=axes, keepdims=True)
+    out = centered
+    out *= 1.0 / np.sqrt(var + eps)
+    if w is not None:
+        out *= w.reshape(affine_shape)
+    if b is not None:
+        out += b.reshape(affine_shape)
+    return out
+
+
+def _norm_grad(xp, g, out, needs, x, w=None, b=None, *, axes, eps, affine_shape):
+    count = math.prod(x.shape[a] for a in axes)
+    mean = xp.sum(x, axis=axes, keepdims=True) / count
+    centered = x - mean
+    rstd = 1.0 / xp.sqrt(xp.sum(centered * centered, axis=axes, keepdims=True) / count + eps)
+    x_hat = centered * rstd
+    param_axes = tuple(i for i, n in enumerate(affine_shape) if n == 1)
+    grads = [None, None, None]
+    if needs[0]:
+        g_hat = g * xp.reshape(w, affine_shape) if w is not None else g
+        mean_g = xp.sum(g_hat, axis=axes, keepdims=True) / count
+        mean_gx = xp.sum(g_hat * x_hat, axis=axes, keepdims=True) / count
+        grads[0] = rstd * (g_hat - mean_g - x_hat * mean_gx)
+    if len(needs) > 1 and needs[1]:
+        grads[1] = xp.reshape(xp.sum(g * x_hat, axis=param_axes), w.shape)
+    if len(needs) > 2 and needs[2]:
+        grads[2] = xp.reshape(xp.sum(g, axis=param_axes), b.shape)
+    return grads[:len(needs)]
+
+
+LAYER_NORM = defop("NativeLayerNormBackward0", _norm_forward, _norm_grad)
+BATCH_NORM = defop("NativeBatchNormBackward0", _norm_forward, _norm_grad)
+
+
+def _affine_inputs(weight, bias):
+    if bias is not None:
+        return (weight, bias)
+    return (weight,) if weight is not None else ()
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
+        raise RuntimeError(f"layer_norm(): expected input with shape [*, "
+                           f"{', '.join(map(str, normalized_shape))}], but got input of size "
+                           f"{shape_str(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(np.shape(array_of(t))) != normalized_shape:
+            raise RuntimeError(f"layer_norm(): {name} must have shape "
+                               f"{shape_str(normalized_shape)}, got "
+                               f"{shape_str(np.shape(array_of(t)))}")
+    if weight is None and bias is not None:
+        weight = Tensor._wrap(np.ones(normalized_shape, dtype=array_of(bias).dtype))
+    axes = tuple(range(input.ndim - k, input.ndim))
+    affine_shape = (1,) * (input.ndim - k) + normalized_shape
+    return apply(LAYER_NORM, input, *_affine_inputs(weight, bias), axes=axes, eps=eps,
+                 affine_shape=affine_shape)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over ``(N, C)`` or ``(N, C, L)`` input, per channel ``C``.
+
+    In ``training`` mode the batch statistics normalise the input (biased variance), and
+    ``running_mean`` / ``running_var`` (tensors, or None) are updated in place with
+    ``momentum`` (the unbiased variance goes into ``running_var``), as in PyTorch. Otherwise
+    the running statistics are used.
+    """
+    if input.ndim not in (2, 3, 4):
+        raise RuntimeError(f"batch_norm(): expected 2-D, 3-D or 4-D input (N, C, ...), got "
+                           f"shape {shape_str(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and tuple(np.shape(array_of(t))) != (channels,):
+            raise RuntimeError(f"batch_norm(): {name} must have shape [{channels}] for input "
+                               f"{shape_str(input.shape)}, got {shape_str(np.shape(array_of(t)))}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    affine_shape = (1, channels) + (1,) * (input.ndim - 2)
+    x = input._data
+    if training:
+        count = x.size // channels
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {shape_str(input.shape)}")
+        if running_mean is not None:
+            mean = x.mean(axis=axes)
+            _blend(running_mean, mean, momentum)
+        if running_var is not None:
+            var = x.var(axis=axes) * (count / (count - 1))
+            _blend(running_var, var, momentum)
+        if weight is None and bias is not None:
+            weight = Tensor._wrap(np.ones(channels, dtype=x.dtype))
+        return apply(BATCH_NORM, input, *_affine_inputs(weight, bias), axes=axes, eps=eps,
+                     affine_shape=affine_shape)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm(): running_mean and running_var are needed when not "
+                           "training")
+    scale = 1.0 / np.sqrt(array_of(running_var) + eps)
+    shift = -array_of(running_mean) * scale
+    out = input * scale.astype(x.dtype).reshape(affine_shape) + \
+        shift.astype(x.dtype).reshape(affine_shape)
+    if weight is not None:
+        out = out * weight.reshape(affine_shape)
+    if bias is not None:
+        out = out + bias.reshape(affine_shape)
+    return out
+
+
+def _blend(running, batch_value, momentum):
+    """``running = (1 - momentum) * running + momentum * batch_value``, in place."""
+    data = array_of(running)
+    data *= 1.0 - momentum
+    data += momentum * batch_value.astype(data.dtype, copy=False)
+    if isinstance(running, Tensor):
+        running._bump_version()
