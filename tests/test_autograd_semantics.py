@@ -1596,3 +1596,14 @@ class TestKinks:
 
     def test_where_sends_nothing_to_the_unselected_branch(self):
         assert grad_of(lambda x: dg.where(x > 0, x, 0.0), [0.0, 1.0]) == [0.0, 1.0]
+
+
+def test_gradcheck_of_a_function_that_differentiates_itself():
+    # A gradient penalty: the checked function calls autograd.grad, so gradcheck must not
+    # evaluate it under no_grad.
+    def penalty(x):
+        (g,) = dg.autograd.grad((x ** 3).sum(), x, create_graph=True)
+        return (g * g).sum()
+
+    x = dg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    assert dg.autograd.gradcheck(penalty, (x,))

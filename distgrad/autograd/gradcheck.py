@@ -23,23 +23,23 @@ def _differentiable_outputs(func, inputs):
 
 
 def _numerical_jacobian(func, inputs, target, output_index, eps):
-    """d output / d target, one central difference per element of ``target``."""
-    from .grad_mode import no_grad
+    """d output / d target, one central difference per element of ``target``.
 
+    Grad mode stays as the caller set it, as in PyTorch: ``func`` may itself differentiate
+    (a gradient penalty calls ``autograd.grad``)."""
     values = target._data
     flat_view = values.reshape(-1) if values.flags.c_contiguous else None
     if flat_view is None:
         raise ValueError("gradcheck needs contiguous inputs")
     columns = []
-    with no_grad():
-        for k in range(values.size):
-            original = flat_view[k]
-            flat_view[k] = original + eps
-            plus = _differentiable_outputs(func, inputs)[output_index]._data.astype(np.float64)
-            flat_view[k] = original - eps
-            minus = _differentiable_outputs(func, inputs)[output_index]._data.astype(np.float64)
-            flat_view[k] = original
-            columns.append(((plus - minus) / (2 * eps)).reshape(-1))
+    for k in range(values.size):
+        original = flat_view[k]
+        flat_view[k] = original + eps
+        plus = _differentiable_outputs(func, inputs)[output_index]._data.astype(np.float64)
+        flat_view[k] = original - eps
+        minus = _differentiable_outputs(func, inputs)[output_index]._data.astype(np.float64)
+        flat_view[k] = original
+        columns.append(((plus - minus) / (2 * eps)).reshape(-1))
     return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
 
 
@@ -125,9 +125,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     n = len(inputs)
 
     def first_derivative(*args):
-        # The numerical Jacobian calls this under no_grad; the first derivative still needs
-        # its graph.
-        with enable_grad():
+        with enable_grad():  # the first derivative needs its graph whatever the caller's mode
             outs = _differentiable_outputs(func, args[:n])
             wanted = [a for a in args[:n] if isinstance(a, Tensor) and a._requires_grad]
             grads = autograd_grad(outs, wanted, grad_outputs=args[n:], create_graph=True,
