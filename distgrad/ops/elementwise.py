@@ -40,7 +40,10 @@ def _div_grad_y(xp, g, out, x, y):
 
 def _pow_grad_base(xp, g, out, x, y):
     # d/dx x**y = y * x**(y-1); at y == 0 the gradient is 0 even where x == 0.
-    return xp.where(y == 0, 0.0, g * y * x ** (y - 1))
+    if isinstance(y, (int, float)):  # the common x ** number: no mask needed
+        return g * 0.0 if y == 0 else g * y * x ** (y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the masked-out y == 0 entries
+        return xp.where(y == 0, 0.0, g * y * x ** (y - 1))
 
 
 def _pow_grad_exponent(xp, g, out, x, y):
