@@ -19,6 +19,8 @@ Example::
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 __all__ = ["MetricSums", "all_reduce_sums"]
@@ -28,26 +30,34 @@ def all_reduce_sums(values: dict) -> dict:
     """Sum each named number across all ranks with one collective; returns a new dict.
 
     Every rank must pass the same names. Values are summed in float64, so integer counts
-    stay exact up to 2**53.
+    stay exact up to 2**53. The same collective checks the names: two more elements carry
+    a fingerprint ``h`` of them and ``h * h``, and the sums of both tell every rank whether
+    all the fingerprints were equal. If not, every rank raises ``RuntimeError`` (listing
+    each rank's names when ``DISTGRAD_DEBUG`` is set). Different *numbers* of names make
+    the ranks' vectors differ in length, which MPI itself reports as an error.
     """
-    from . import _get_default_comm
+    from . import _debug, _get_default_comm
 
     names = sorted(values)
     comm = _get_default_comm()
-    if comm.size > 1 and _debug_names_differ(comm, names):
-        raise RuntimeError(f"all_reduce_sums: ranks passed different metric names; rank "
-                           f"{comm.rank} has {names}")
-    vector = np.array([float(values[n]) for n in names], dtype=np.float64)
+    if comm.size > 1 and _debug:
+        everyone = comm.allgather_obj(names)
+        if any(other != names for other in everyone):
+            listing = "; ".join(f"rank {r}: {n}" for r, n in enumerate(everyone))
+            raise RuntimeError(f"all_reduce_sums: ranks passed different metric names ({listing})")
+    fingerprint = float(zlib.crc32(",".join(names).encode()) % (1 << 20))
+    vector = np.array([float(values[n]) for n in names] + [fingerprint, fingerprint ** 2],
+                      dtype=np.float64)
     comm.allreduce(vector)
-    return dict(zip(names, vector.tolist()))
-
-
-def _debug_names_differ(comm, names) -> bool:
-    import os
-
-    if os.environ.get("DISTGRAD_DEBUG") != "1":
-        return False
-    return any(other != names for other in comm.allgather_obj(names))
+    total, total_of_squares = vector[-2], vector[-1]
+    # All equal exactly when their variance is zero (these sums of h < 2**20 are exact).
+    if comm.size * total_of_squares != total * total:
+        raise RuntimeError(
+            f"all_reduce_sums: ranks passed different metric names (rank {comm.rank} has "
+            f"{names}); every rank must reduce the same names. Declare them up front, e.g. "
+            "MetricSums('loss', 'samples'), so that a rank that saw no batch takes part too; "
+            "set DISTGRAD_DEBUG=1 to list every rank's names.")
+    return dict(zip(names, vector[:-2].tolist()))
 
 
 class MetricSums:

@@ -1,4 +1,4 @@
-"""Data parallelism: :class:`DistributedDataParallel`."""
+"""Data-parallel training: ``DistributedDataParallel``."""
 
 from .distributed import DistributedDataParallel
 

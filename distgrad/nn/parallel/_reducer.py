@@ -1,20 +1,36 @@
 """The gradient reducer behind ``DistributedDataParallel``.
 
 Parameters are grouped into flat buckets (``_bucketing.assign_buckets``). During backward
-each parameter's post-accumulate-grad hook copies its gradient into its bucket slice, scaled
-by this rank's sample count; a bucket whose gradients are all in starts a non-blocking
-all-reduce at once, and buckets always start in the same order on every rank (MPI requires
-collectives in the same order everywhere). The engine's end-of-backward callback waits for
-every bucket, divides by the global sample count and leaves the result in ``.grad``.
+each parameter's post-accumulate-grad hook copies its gradient into its bucket slice,
+scaled by this rank's share of the global batch; a bucket whose gradients are all in starts
+a non-blocking all-reduce at once, and buckets always start in the same order on every rank
+(MPI requires collectives in the same order everywhere). The engine's end-of-backward
+callback waits for every bucket and leaves the result in ``.grad``.
 
-Every bucket carries one extra element after the gradients: the sample count. Summed across
-ranks it is the global batch size, so the gradient that comes out is the sample-weighted
-mean of the ranks' gradients, the gradient of the global batch, even when ranks hold batches
-of different sizes, at no extra collective.
+Weighting: each rank scales its gradient by ``weight / total``, where ``weight`` is its
+sample count (1 when ranks count equally) and ``total`` the sum over ranks. The sum that
+the all-reduce computes is then the sample-weighted mean of the ranks' gradients, the
+gradient of the global batch even when ranks hold batches of different sizes. ``total``
+comes from a one-number all-reduce at the first gradient of backward (a point every rank
+reaches before any bucket can complete anyway), so the scaling rides along with the copy
+into the bucket. A ``.grad`` that this backward created (``zero_grad()`` set it to None)
+is then replaced by a view of the reduced bucket, with no second pass; a ``.grad`` that
+existed before (``zero_grad(set_to_none=False)``, accumulation) receives the result in
+place, so it stays the same tensor, as in PyTorch. Without ``gradient_as_bucket_view`` a
+backward never fills a buffer that some ``.grad`` (or any array made from one) still uses:
+each bucket keeps two buffers and takes one that nothing outside the bucket refers to, or a
+new one, so a ``.grad`` the user holds is never overwritten by a later step, and the usual
+loop runs without allocating.
+
+Every bucket carries one extra element after the gradients: the number of parameters that
+got no gradient on a rank that did not expect any to (``find_unused_parameters=False``).
+Such a rank still launches every bucket, so no rank hangs, and the sum tells every rank to
+raise, naming the parameters.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -24,22 +40,47 @@ from ...autograd import engine
 
 __all__ = ["Reducer", "Bucket"]
 
+_MISSING = -1  # the extra element at the end of every bucket (see the module docstring)
+
 
 class Bucket:
     """A flat buffer holding the gradients of some parameters, reduced as one array."""
 
-    __slots__ = ("index", "params", "slices", "buffer", "missing", "work")
+    __slots__ = ("index", "params", "offsets", "buffer", "slices", "spare", "baseline",
+                 "missing", "work")
 
     def __init__(self, index: int, params: list, dtype):
         self.index = index
         self.params = params
-        sizes = [p.numel() for p in params]
-        self.buffer = np.zeros(sum(sizes) + 1, dtype=dtype)  # + the sample count
-        offsets = np.cumsum([0] + sizes)
-        self.slices = [self.buffer[start:end].reshape(p.shape)
-                       for start, end, p in zip(offsets[:-1], offsets[1:], params)]
+        self.offsets = np.cumsum([0] + [p.numel() for p in params]).tolist()
+        self.buffer = np.zeros(self.offsets[-1] + 1, dtype)  # + the _MISSING element
+        self.slices = self._views(self.buffer)
+        self.spare = None  # (buffer, slices) filled by the backward before, if any
+        self.baseline = self._refcounts()  # what _refcounts() is when no one else holds them
         self.missing = len(params)
         self.work = None
+
+    def _views(self, buffer) -> list:
+        offsets = self.offsets
+        return [buffer[offsets[i]:offsets[i + 1]].reshape(p.shape)
+                for i, p in enumerate(self.params)]
+
+    def _refcounts(self) -> tuple:
+        # Every view of the buffer refers to it (NumPy views refer to the array that owns
+        # the memory), and a .grad refers to its slice; more references than the bucket's
+        # own mean that some .grad, or an array made from one, still uses this memory.
+        return sys.getrefcount(self.buffer), [sys.getrefcount(view) for view in self.slices]
+
+    def renew(self) -> None:
+        """Make ``buffer`` one that no ``.grad`` uses: keep it, else take the spare, else
+        allocate a new one; the one given up becomes the spare."""
+        if self._refcounts() != self.baseline:
+            (self.buffer, self.slices), self.spare = (
+                self.spare or (None, None), (self.buffer, self.slices))
+            if self.buffer is None or self._refcounts() != self.baseline:
+                self.buffer = np.empty_like(self.spare[0])
+                self.slices = self._views(self.buffer)
+        self.buffer[_MISSING] = 0
 
 
 class Reducer:
@@ -58,47 +99,71 @@ class Reducer:
         for bucket in self.buckets:
             for position, p in enumerate(bucket.params):
                 self.location[id(p)] = (bucket, position)
-        self.ready = [False] * len(params)
         self.index_of = {id(p): i for i, p in enumerate(params)}
+        self.ready = [False] * len(params)
         self.armed = False          # a synchronising backward is expected
         self.finalize_queued = False
         self.next_to_launch = 0
-        self.sample_weight = 1.0
+        self.sample_weight = None   # this rank's weight; None: every rank weighs the same
+        self.scale = 1.0            # what this rank's gradients are multiplied by
+        self._grad_ids = []         # id(p.grad) at forward: which .grad existed before
         self.progress_handle = None
         self.stats = {"wait_s": 0.0, "backward_s": 0.0}
         self._backward_start = 0.0
         self._hook_handles = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
                               for p in params]
-        if gradient_as_bucket_view:
-            for bucket in self.buckets:
-                for p, view in zip(bucket.params, bucket.slices):
-                    p.grad = Tensor._wrap(view)
 
-    def prepare_for_backward(self, sample_weight: float) -> None:
-        """Arm the hooks for the next backward (called by each synchronising forward)."""
+    def prepare_for_backward(self, sample_weight: float | None) -> None:
+        """Arm the hooks for the next backward (called by each synchronising forward).
+
+        ``sample_weight`` is this rank's weight, usually its batch size; ``None`` weighs
+        every rank the same. No communication happens here: a forward that is not
+        followed by backward (evaluation with gradients enabled) costs no collective.
+        """
         self.armed = True
         self.finalize_queued = False
         self.next_to_launch = 0
-        self.sample_weight = float(sample_weight)
         self.ready = [False] * len(self.params)
+        self.sample_weight = sample_weight
+        self.scale = 1.0 / self.comm.size
+        self._grad_ids = [id(p.grad) for p in self.params]  # id(None) for those without
         for bucket in self.buckets:
             bucket.missing = len(bucket.params)
             bucket.work = None
+            if self.gradient_as_bucket_view:
+                bucket.buffer[_MISSING] = 0
+            else:
+                bucket.renew()  # the last backward's buffer may still be someone's .grad
+
+    def disarm(self) -> None:
+        """Make the hooks ignore the next backward (a forward under ``no_sync()``)."""
+        self.armed = False
+
+    def _start_backward(self) -> None:
+        """At the first gradient: queue the final callback and settle the scale."""
+        self.finalize_queued = True
+        self._backward_start = time.perf_counter()
+        engine.queue_callback(self._finalize)
+        if self.sample_weight is not None:
+            count = np.array([self.sample_weight], np.float64)
+            self.comm.allreduce(count)
+            total = float(count[0])
+            if total <= 0:
+                raise RuntimeError("DistributedDataParallel: the global sample count is "
+                                   f"{total}; every synchronising forward needs a batch")
+            self.scale = self.sample_weight / total
 
     def _on_grad_ready(self, param) -> None:
         if not self.armed:
             return
         if not self.finalize_queued:
-            self.finalize_queued = True
-            self._backward_start = time.perf_counter()
-            engine.queue_callback(self._finalize)
+            self._start_backward()
         index = self.index_of[id(param)]
         if self.ready[index]:
             raise RuntimeError(
-                f"DistributedDataParallel: parameter '{self.names[index]}' received its gradient "
-                "twice in one backward. Reusing a parameter is fine within one forward, but a "
-                "second backward through the same forward is not supported while synchronising; "
-                "use no_sync() for all but the last backward.")
+                f"DistributedDataParallel: parameter '{self.names[index]}' received its "
+                "gradient twice in one backward. A second backward through the same forward "
+                "is not supported while synchronising; use no_sync() for all but the last.")
         self.ready[index] = True
         bucket, position = self.location[id(param)]
         self._fill(bucket, position, param)
@@ -107,17 +172,18 @@ class Reducer:
             self._launch_ready_buckets()
 
     def _fill(self, bucket, position, param) -> None:
+        """Copy ``param.grad`` (zeros if it has none) into its bucket slice, scaled."""
         view = bucket.slices[position]
         grad = param.grad
         if grad is None:
             view[...] = 0
-        elif self.sample_weight == 1.0:
-            if grad._data is not view:
-                np.copyto(view, grad._data)
+        elif grad._data is view:  # gradient_as_bucket_view: accumulated in place
+            if self.scale != 1.0:
+                view *= self.scale
+        elif self.scale == 1.0:
+            np.copyto(view, grad._data)
         else:
-            np.multiply(grad._data, self.sample_weight, out=view)
-        if self.gradient_as_bucket_view and (grad is None or grad._data is not view):
-            param.grad = Tensor._wrap(view)
+            np.multiply(grad._data, self.scale, out=view)
 
     def _launch_ready_buckets(self) -> None:
         # Launch strictly in bucket order, so that every rank starts the same collectives in
@@ -125,32 +191,35 @@ class Reducer:
         buckets = self.buckets
         while self.next_to_launch < len(buckets) and buckets[self.next_to_launch].missing == 0:
             bucket = buckets[self.next_to_launch]
-            bucket.buffer[-1] = self.sample_weight
             bucket.work = self.comm.iallreduce(bucket.buffer)
             self.next_to_launch += 1
             if self.progress_handle is None and self.comm.size > 1:
                 self.progress_handle = engine.register_progress_hook(self.comm.progress)
 
     def _finalize(self) -> None:
-        """End of backward: reduce what is left, wait for every bucket, write ``.grad``."""
+        """End of backward: reduce what is left, wait for every bucket, write ``.grad``.
+
+        Every rank launches every bucket and makes the same collectives whatever happened
+        locally, so that an error (a parameter with no gradient) is raised on every rank
+        instead of leaving some of them waiting.
+        """
         self.armed = False
-        unused = [i for i, r in enumerate(self.ready) if not r]
-        if unused and not self.find_unused_parameters:
-            names = ", ".join(self.names[i] for i in unused[:10])
-            raise RuntimeError(
-                f"DistributedDataParallel: {len(unused)} parameter(s) received no gradient in "
-                f"this backward on rank {self.comm.rank}: {names}. Every rank must reduce every "
-                "bucket, so this would hang. If some parameters are legitimately unused in "
-                "forward, pass find_unused_parameters=True; otherwise make sure the loss "
-                "depends on all of them.")
-        for i in unused:
-            param = self.params[i]
-            bucket, position = self.location[id(param)]
-            bucket.slices[position][...] = 0
-            bucket.missing -= 1
-        if unused:
+        missing = [i for i, ready in enumerate(self.ready) if not ready]
+        has_grad = None
+        if self.find_unused_parameters:
+            has_grad = np.array([ready or p.grad is not None
+                                 for ready, p in zip(self.ready, self.params)], dtype=np.int32)
+        if missing:
+            # Zeros, or the gradient accumulated under no_sync() if there is one.
+            for i in missing:
+                bucket, position = self.location[id(self.params[i])]
+                self._fill(bucket, position, self.params[i])
+                bucket.missing -= 1
+            if not self.find_unused_parameters:
+                self.buckets[-1].buffer[_MISSING] = len(missing)  # not launched yet
             self._launch_ready_buckets()
-        globally_unused = self._globally_unused() if self.find_unused_parameters else ()
+        if has_grad is not None:
+            self.comm.allreduce(has_grad)
         wait_start = time.perf_counter()
         for bucket in self.buckets:
             bucket.work.wait()
@@ -158,38 +227,41 @@ class Reducer:
         if self.progress_handle is not None:
             self.progress_handle.remove()
             self.progress_handle = None
-        for bucket in self.buckets:
-            self._write_back(bucket)
-        for i in globally_unused:
-            self.params[i].grad = None
         self.stats["wait_s"] = wait_end - wait_start
         self.stats["backward_s"] = wait_end - self._backward_start
+        if self.buckets[-1].buffer[_MISSING] > 0:
+            self._raise_missing(missing)
+        self._write_back()
+        if has_grad is not None:
+            for i in np.flatnonzero(has_grad == 0):
+                self.params[i].grad = None  # no gradient on any rank: leave it as None
 
-    def _globally_unused(self) -> list:
-        """Indices of parameters that got no gradient on any rank (their .grad stays None)."""
-        used = np.array(self.ready, dtype=np.int32)
-        self.comm.allreduce(used)
-        return [i for i, count in enumerate(used) if count == 0]
-
-    def _write_back(self, bucket) -> None:
-        total = float(bucket.buffer[-1])
-        if total <= 0:
-            raise RuntimeError("DistributedDataParallel: the global sample count is "
-                               f"{total}; every synchronising forward needs a batch")
-        scale = 1.0 / total
-        if self.gradient_as_bucket_view:
-            grads = bucket.buffer[:-1]
-            if scale != 1.0:
-                np.multiply(grads, scale, out=grads)
+    def _write_back(self) -> None:
+        before = self._grad_ids
+        index_of = self.index_of
+        for bucket in self.buckets:
             for p, view in zip(bucket.params, bucket.slices):
-                if p.grad is None or p.grad._data is not view:
-                    p.grad = Tensor._wrap(view)
-            return
-        for p, view in zip(bucket.params, bucket.slices):
-            if p.grad is None or p.grad.shape != view.shape:
-                p.grad = Tensor._wrap(np.empty_like(view))
-            np.multiply(view, scale, out=p.grad._data)  # the division fused with the copy
-            p.grad._bump_version()
+                grad = p.grad
+                if grad is not None and grad._data is view:
+                    grad._bump_version()  # gradient_as_bucket_view: reduced in place
+                elif (grad is None or self.gradient_as_bucket_view
+                        or id(grad) != before[index_of[id(p)]]):
+                    p.grad = Tensor._wrap(view)  # made by this backward: no copy needed
+                else:
+                    np.copyto(grad._data, view)  # the user's .grad keeps its identity
+                    grad._bump_version()
+
+    def _raise_missing(self, missing) -> None:
+        reports = self.comm.allgather_obj([self.names[i] for i in missing])
+        where = "; ".join(f"rank {rank}: {', '.join(names[:10])}"
+                          + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+                          for rank, names in enumerate(reports) if names)
+        raise RuntimeError(
+            "DistributedDataParallel: some parameters received no gradient in this backward "
+            f"({where}). With find_unused_parameters=False every parameter must get a "
+            "gradient in every synchronising backward. If some parameters are legitimately "
+            "unused in forward, pass find_unused_parameters=True; otherwise make sure the "
+            "loss depends on all of them.")
 
     def remove_hooks(self) -> None:
         for handle in self._hook_handles:
