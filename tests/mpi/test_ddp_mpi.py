@@ -120,6 +120,26 @@ def test_uneven_shards_match_the_global_batch(world, set_to_none):
         assert all(np.array_equal(copy, copies[0]) for copy in copies)
 
 
+def test_equal_batches_then_an_uneven_final_batch(world):
+    # The shape of a real epoch's end: the global total changes at the last step, so the
+    # weights assumed from the step before must be corrected; and changes back after.
+    rank, size = world.get_rank(), world.get_world_size()
+    per_step_sizes = [[3] * size, [3] * size, uneven_sizes(size), [3] * size]
+    global_steps, local_steps = [], []
+    x, y = global_batch(sum(map(sum, per_step_sizes)), seed=5)
+    start = 0
+    for sizes in per_step_sizes:
+        bx, by = x[start:start + sum(sizes)], y[start:start + sum(sizes)]
+        start += sum(sizes)
+        global_steps.append((bx, by))
+        local_steps += shard([(bx, by)], sizes, rank)
+    ddp = DDP(mlp(seed=0))
+    train(ddp, local_steps, len(per_step_sizes))
+    reference = train(mlp(seed=0), global_steps, len(per_step_sizes))
+
+    assert_close_to(params_of(ddp.module), params_of(reference))
+
+
 class NormNet(nn.Module):
     def __init__(self):
         super().__init__()

@@ -10,9 +10,13 @@ callback waits for every bucket and leaves the result in ``.grad``.
 Weighting: each rank scales its gradient by ``weight / total``, where ``weight`` is its
 sample count (1 when ranks count equally) and ``total`` the sum over ranks. The sum that
 the all-reduce computes is then the sample-weighted mean of the ranks' gradients, the
-gradient of the global batch even when ranks hold batches of different sizes. ``total``
-comes from a one-number all-reduce at the first gradient of backward (a point every rank
-reaches before any bucket can complete anyway), so the scaling rides along with the copy
+gradient of the global batch even when ranks hold batches of different sizes. ``total`` is
+not known before the all-reduce, so a rank scales by ``weight / expected``, ``expected``
+being the last step's total, and every bucket carries the rank's ``weight`` in an extra
+element: after the all-reduce that element holds the true total, and only when it differs
+from ``expected`` (an uneven last batch) does one more pass rescale the bucket. The first
+backward learns ``expected`` from a one-number all-reduce. The usual step thus needs no
+collective besides the buckets' and no extra pass: the scaling rides along with the copy
 into the bucket. A ``.grad`` that this backward created (``zero_grad()`` set it to None)
 is then replaced by a view of the reduced bucket, with no second pass; a ``.grad`` that
 existed before (``zero_grad(set_to_none=False)``, accumulation) receives the result in
@@ -22,8 +26,8 @@ each bucket keeps two buffers and takes one that nothing outside the bucket refe
 new one, so a ``.grad`` the user holds is never overwritten by a later step, and the usual
 loop runs without allocating.
 
-Every bucket carries one extra element after the gradients: the number of parameters that
-got no gradient on a rank that did not expect any to (``find_unused_parameters=False``).
+Every bucket also carries, last, the number of parameters that got no gradient on a rank
+that did not expect any to (``find_unused_parameters=False``).
 Such a rank still launches every bucket, so no rank hangs, and the sum tells every rank to
 raise, naming the parameters.
 """
@@ -40,7 +44,9 @@ from ...autograd import engine
 
 __all__ = ["Reducer", "Bucket"]
 
-_MISSING = -1  # the extra element at the end of every bucket (see the module docstring)
+# The two elements after the gradients in every bucket (see the module docstring).
+_WEIGHT, _MISSING = -2, -1
+_EXTRA = 2
 
 
 class Bucket:
@@ -53,7 +59,7 @@ class Bucket:
         self.index = index
         self.params = params
         self.offsets = np.cumsum([0] + [p.numel() for p in params]).tolist()
-        self.buffer = np.zeros(self.offsets[-1] + 1, dtype)  # + the _MISSING element
+        self.buffer = np.zeros(self.offsets[-1] + _EXTRA, dtype)
         self.slices = self._views(self.buffer)
         self.spare = None  # (buffer, slices) filled by the backward before, if any
         self.baseline = self._refcounts()  # what _refcounts() is when no one else holds them
@@ -105,6 +111,7 @@ class Reducer:
         self.finalize_queued = False
         self.next_to_launch = 0
         self.sample_weight = None   # this rank's weight; None: every rank weighs the same
+        self.expected_total = None  # the total weight the last step found, for the scale
         self.scale = 1.0            # what this rank's gradients are multiplied by
         self._grad_ids = []         # id(p.grad) at forward: which .grad existed before
         self.progress_handle = None
@@ -125,7 +132,6 @@ class Reducer:
         self.next_to_launch = 0
         self.ready = [False] * len(self.params)
         self.sample_weight = sample_weight
-        self.scale = 1.0 / self.comm.size
         self._grad_ids = [id(p.grad) for p in self.params]  # id(None) for those without
         for bucket in self.buckets:
             bucket.missing = len(bucket.params)
@@ -144,14 +150,20 @@ class Reducer:
         self.finalize_queued = True
         self._backward_start = time.perf_counter()
         engine.queue_callback(self._finalize)
-        if self.sample_weight is not None:
+        if self.sample_weight is None:
+            self.scale = 1.0 / self.comm.size
+            return
+        if self.expected_total is None:
+            # The first synchronising backward: every rank must start from the same
+            # ``expected``, so this once it is the true total, from a one-number all-reduce.
             count = np.array([self.sample_weight], np.float64)
             self.comm.allreduce(count)
-            total = float(count[0])
-            if total <= 0:
+            self.expected_total = float(count[0])
+            if self.expected_total <= 0:
                 raise RuntimeError("DistributedDataParallel: the global sample count is "
-                                   f"{total}; every synchronising forward needs a batch")
-            self.scale = self.sample_weight / total
+                                   f"{self.expected_total}; every synchronising forward needs "
+                                   "a batch")
+        self.scale = self.sample_weight / self.expected_total
 
     def _on_grad_ready(self, param) -> None:
         if not self.armed:
@@ -189,8 +201,10 @@ class Reducer:
         # Launch strictly in bucket order, so that every rank starts the same collectives in
         # the same sequence whatever order its gradients arrived in.
         buckets = self.buckets
+        weight = 1.0 if self.sample_weight is None else self.sample_weight
         while self.next_to_launch < len(buckets) and buckets[self.next_to_launch].missing == 0:
             bucket = buckets[self.next_to_launch]
+            bucket.buffer[_WEIGHT] = weight
             bucket.work = self.comm.iallreduce(bucket.buffer)
             self.next_to_launch += 1
             if self.progress_handle is None and self.comm.size > 1:
@@ -231,10 +245,25 @@ class Reducer:
         self.stats["backward_s"] = wait_end - self._backward_start
         if self.buckets[-1].buffer[_MISSING] > 0:
             self._raise_missing(missing)
+        if self.sample_weight is not None:
+            self._correct_weights()
         self._write_back()
         if has_grad is not None:
             for i in np.flatnonzero(has_grad == 0):
                 self.params[i].grad = None  # no gradient on any rank: leave it as None
+
+    def _correct_weights(self) -> None:
+        """Rescale if the true global weight differs from the one the ranks assumed."""
+        total = float(self.buckets[0].buffer[_WEIGHT])
+        if total <= 0:
+            raise RuntimeError("DistributedDataParallel: the global sample count is "
+                               f"{total}; every synchronising forward needs a batch")
+        if total != self.expected_total:
+            correction = self.expected_total / total
+            for bucket in self.buckets:
+                grads = bucket.buffer[:-_EXTRA]
+                np.multiply(grads, correction, out=grads)
+            self.expected_total = total
 
     def _write_back(self) -> None:
         before = self._grad_ids
