@@ -1,6 +1,7 @@
 """Autograd overhead: distgrad against a hand-written NumPy forward/backward and PyTorch.
 
-Prints, side by side from one run (interleaved repetitions, medians, 1 BLAS thread):
+Prints, side by side from one run (interleaved blocks of calls, median block, process CPU
+time, 1 BLAS thread):
 
 (a) per-op cost of forward + backward through a chain of 1000 elementwise ops
     (mul by a leaf, add a scalar, tanh, exp) on a 16-element float32 vector;
@@ -152,16 +153,17 @@ def mlp_torch(torch, params, x, y):
 
 
 def _timed(fn, reps):
-    times = []
+    # Process CPU time, over a block of calls: steadier than wall time on a shared virtual
+    # machine, whose host may pause the process (the work is single-threaded).
+    start = time.process_time()
     for _ in range(reps):
-        start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return times
+    return [(time.process_time() - start) / reps]
 
 
 def _interleaved(candidates: dict, rounds: int, reps: int) -> dict:
-    """Run each candidate ``reps`` times per round, round-robin, and return medians."""
+    """Time a block of ``reps`` calls of each candidate per round, round-robin; return the
+    median block's time per call."""
     samples = {name: [] for name in candidates}
     for fn in candidates.values():
         fn()  # warm up
@@ -201,7 +203,7 @@ def _rss_child(which: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -226,7 +228,7 @@ def main() -> None:
         chains["torch"] = lambda: chain_torch(torch, tx, tw)
     np.testing.assert_allclose(chain_distgrad(distgrad, dx, dw)._data, chain_numpy(x0, w0),
                                rtol=1e-4)
-    chain = _interleaved(chains, args.rounds, 4)
+    chain = _interleaved(chains, args.rounds, 5)
 
     params, x, y = mlp_params()
     np_params = [p.copy() for p in params]
@@ -234,7 +236,7 @@ def main() -> None:
     steps["distgrad"] = mlp_distgrad(distgrad, [p.copy() for p in params], x, y)
     if torch is not None:
         steps["torch"] = mlp_torch(torch, [p.copy() for p in params], x, y)
-    mlp = _interleaved(steps, args.rounds, 6)
+    mlp = _interleaved(steps, args.rounds, 10)
 
     print(f"(a) chain of {CHAIN_OPS} elementwise ops on {VECTOR} float32, forward + backward")
     for name, t in chain.items():
