@@ -134,7 +134,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                         outputs = node.apply(grads, create_graph)
                 else:
                     outputs = None
-                if not retain_graph:
+                if not retain_graph and node._frees:
                     node.release()
                 if outputs is None:
                     outputs = _NO_GRADS * len(node.next_functions)

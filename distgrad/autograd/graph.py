@@ -61,6 +61,7 @@ class Node:
     _has_hooks = False       # any of the four above: the engine checks this one flag
     _anomaly_trace = None    # forward stack recorded under detect_anomaly
     _released = False
+    _frees = True            # whether release() has saved values to free
 
     def name(self) -> str:
         """Return the node's name, e.g. ``'MulBackward0'``."""

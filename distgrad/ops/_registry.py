@@ -30,6 +30,7 @@ _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _NO_PARAMS: dict = {}
 _NO_EDGE = (None, 0)
+_NONES = ((), (None,), (None, None), (None, None, None))
 _ndarray = np.ndarray
 _new_tensor = _new_object = object.__new__
 _raw = _backends.raw
@@ -76,7 +77,8 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     """
     spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp)
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
-    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc})
+    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc,
+                                                "_frees": save_inputs or save_output})
     return spec
 
 
@@ -117,7 +119,8 @@ class OpNode(Node):
             if inputs is not None:
                 inputs = self._arrays
         if inputs is None:
-            inputs = (None,) * len(self.next_functions)
+            inputs = _NONES[len(self.next_functions)] if len(self.next_functions) < 4 \
+                else (None,) * len(self.next_functions)
         grad = grad_outputs[0]
         params = self._params
         vjps = spec.vjps
