@@ -106,9 +106,19 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     gc.disable()
     try:
         pop_ready, push_ready, pop_pending = ready.pop, ready.append, pending.pop
+        # A plain backward (no capture, no pruning, no anomaly checks, raw arrays) lets table
+        # ops hand their gradients straight to their inputs (OpNode.backward_into).
+        fast = capture is None and needed is None and not anomaly and not create_graph
+        free = not retain_graph
         while ready:
             node = pop_ready()
             grads = pop_pending(node, None)
+            if fast and node._fast and grads is not None and not node._has_hooks:
+                node.backward_into(grads, pending, dependencies, ready, free)
+                if progress_hooks:
+                    for hook in tuple(progress_hooks):
+                        hook()
+                continue
             if grads is not None:
                 if node.num_outputs == 1:
                     grads = [grads]

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd.engine import _add_pending
 from ..autograd.engine import flags as _engine_flags
 from ..autograd.forward_ad import ForwardADNotImplemented, tangent_of
 from ..autograd.forward_ad import state as _forward_ad
@@ -77,8 +78,9 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     """
     spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp)
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
-    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc,
-                                                "_frees": save_inputs or save_output})
+    spec.node_cls = type(node_name, (OpNode,), {
+        "spec": spec, "__doc__": doc, "_frees": save_inputs or save_output,
+        "_fast": vjps.__class__ is tuple})
     return spec
 
 
@@ -98,32 +100,36 @@ class OpNode(Node):
         self._released = True
         self._inputs = self._arrays = self._out = None
 
-    def apply(self, grad_outputs, create_graph):
-        spec = self.spec
+    def _saved_values(self, create_graph):
+        """The saved ``(inputs, output)`` as the VJPs take them: raw arrays, or tensors that
+        record under ``create_graph``. Raises if they were freed or changed in place."""
         inputs = self._inputs
         if inputs is not None:
             for x in inputs:
                 if isinstance(x, Tensor) and x._vc is not None and x._vc[0]:
                     self._check_versions()
                     break
-        elif self._released and (spec.save_inputs or spec.save_output):
+        elif self._released and self._frees:
             self._check_not_released()
         if create_graph:
-            xp = _backends.taped
-            out = self._output_tensor() if spec.save_output else None
+            out = self._output_tensor() if self.spec.save_output else None
         else:
-            xp = _raw
             out = self._out
             if self._out_vc is not None and self._out_vc[0]:
                 self._raise_modified("the output", self._out_vc[0], 0)
             if inputs is not None:
                 inputs = self._arrays
         if inputs is None:
-            inputs = _NONES[len(self.next_functions)] if len(self.next_functions) < 4 \
-                else (None,) * len(self.next_functions)
+            n = len(self.next_functions)
+            inputs = _NONES[n] if n < len(_NONES) else (None,) * n
+        return inputs, out
+
+    def apply(self, grad_outputs, create_graph):
+        inputs, out = self._saved_values(create_graph)
+        xp = _backends.taped if create_graph else _raw
         grad = grad_outputs[0]
         params = self._params
-        vjps = spec.vjps
+        vjps = self.spec.vjps
         meta = self._meta
         if meta is None and not params and vjps.__class__ is tuple:
             # The common case, without argument packing: one or two inputs, no parameters,
@@ -140,17 +146,46 @@ class OpNode(Node):
             return list(vjps(xp, grad, out, needs, *inputs, **params))
         grads = []
         for i, (child, _) in enumerate(self.next_functions):
-            if child is None:
-                grads.append(None)
-                continue
-            g = vjps[i](xp, grad, out, *inputs, **params)
-            if meta is not None and meta[i] is not None:
-                shape, dtype = meta[i]
-                g = unbroadcast(xp, g, shape)
-                if g.dtype != dtype:
-                    g = xp.cast(g, dtype)
-            grads.append(g)
+            grads.append(None if child is None else
+                         self._input_grad(xp, i, vjps[i](xp, grad, out, *inputs, **params)))
         return grads
+
+    def backward_into(self, grad, pending, dependencies, ready, free):
+        """The engine's fast path for a plain backward (raw arrays, no hooks): run the VJPs
+        and add each gradient straight into its input node's pending sum, pushing that node
+        onto ``ready`` once nothing else will add to it."""
+        inputs, out = self._saved_values(False)
+        if free and self._frees:
+            self.release()
+        params = self._params
+        vjps = self.spec.vjps
+        args = (_raw, grad, out, *inputs)
+        i = 0
+        for child, nr in self.next_functions:
+            if child is not None:
+                g = vjps[i](*args, **params) if params else vjps[i](*args)
+                if self._meta is not None:
+                    g = self._input_grad(_raw, i, g)
+                if nr == 0 and child.num_outputs == 1:
+                    current = pending.get(child)
+                    pending[child] = g if current is None else current + g
+                else:
+                    _add_pending(pending, child, nr, g)
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    ready.append(child)
+            i += 1
+
+    def _input_grad(self, xp, i, g):
+        """Reduce input ``i``'s gradient over the axes it was broadcast along, in its dtype."""
+        meta = self._meta
+        if meta is not None and meta[i] is not None:
+            shape, dtype = meta[i]
+            g = unbroadcast(xp, g, shape)
+            if g.dtype != dtype:
+                g = xp.cast(g, dtype)
+        return g
 
     def _check_versions(self):
         """Raise if a saved tensor was modified in place since it was saved."""
