@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -163,10 +164,24 @@ def thread_settings(
     return dict.fromkeys(THREAD_VARS, str(threads)), note
 
 
+def _drop_interpreter(args: argparse.Namespace) -> None:
+    """Accept ``distgrad-run -n 2 python train.py``, the form ``mpiexec`` users type: the
+    launcher supplies this environment's Python itself, so a leading interpreter is dropped
+    (``python -m pkg`` becomes ``-m pkg``)."""
+    if not args.script or not re.fullmatch(r"python[0-9.]*", Path(args.script).name):
+        return
+    rest = list(args.args)
+    if rest[:1] == ["-m"] and len(rest) > 1 and not args.module:
+        args.script, args.module, args.args = None, rest[1:], []
+    elif rest:
+        args.script, args.args = rest[0], rest[1:]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``distgrad-run`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _drop_interpreter(args)
     if bool(args.module) == bool(args.script):
         parser.error("give either a script or -m MODULE to run")
     if args.nprocs < 1 or (args.ppn is not None and args.ppn < 1):

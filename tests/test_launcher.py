@@ -208,3 +208,21 @@ def test_launch_sets_threads_and_forwards_exit_status(tmp_path):
     threads = str(launcher.threads_per_rank(launcher.available_cores(), 2))
     assert result.stdout.split("\n").count(f"threads {threads} {threads}") == 2
     assert result.stderr.count("distgrad-run: 2 ranks on this node") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, target",
+    [
+        (["-n", "2", "python", "train.py", "--x"], ["train.py", "--x"]),
+        (["-n", "2", "/usr/bin/python3.11", "train.py"], ["train.py"]),
+        (["-n", "2", "python3", "-m", "pkg.train", "a"], ["-m", "pkg.train", "a"]),
+        (["-n", "2", "pythonic.py"], ["pythonic.py"]),  # a script, not an interpreter
+    ],
+)
+def test_a_leading_interpreter_is_dropped(capsys, monkeypatch, argv, target):
+    # mpiexec users type `-n 2 python train.py`; the launcher supplies the Python itself.
+    monkeypatch.setattr(launcher, "available_cores", lambda: 2)
+    assert launcher.main([*argv[:2], "--dry-run", *argv[2:]]) == 0
+    out = capsys.readouterr().out.split()
+    assert out[-len(target):] == target
+    assert out[-len(target) - 3:-len(target)] == [sys.executable, "-m", "mpi4py"]
