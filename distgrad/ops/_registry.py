@@ -9,6 +9,9 @@ A VJP has the signature ``vjp(xp, grad, out, *inputs, **params) -> grad_input``:
 that record, under ``create_graph=True``), ``out`` the op's result and ``inputs`` the op's
 inputs (``None`` where the op does not save them). Written once against ``xp``, the same
 VJP serves plain backward on raw arrays and differentiable backward on tensors.
+
+Each row also carries its forward-mode rule (``jvp=``): inside ``forward_ad.dual_level``,
+``apply`` pushes the inputs' tangents through it alongside the value.
 """
 
 from __future__ import annotations
