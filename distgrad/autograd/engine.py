@@ -148,6 +148,8 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                     node.release()
                 if outputs is None:
                     outputs = _NO_GRADS * len(node.next_functions)
+                # Deliver each input's gradient; OpNode.backward_into inlines the same steps for
+                # the fast path, so change both together.
                 for (child, nr), grad in zip(node.next_functions, outputs):
                     if child is None or (needed is not None and not needed.get(child)):
                         continue

@@ -156,7 +156,8 @@ class OpNode(Node):
     def backward_into(self, grad, pending, dependencies, ready, free):
         """The engine's fast path for a plain backward (raw arrays, no hooks): run the VJPs
         and add each gradient straight into its input node's pending sum, pushing that node
-        onto ``ready`` once nothing else will add to it."""
+        onto ``ready`` once nothing else will add to it. The delivery steps are the engine's
+        general loop, inlined: change both together."""
         inputs, out = self._saved_values(False)
         if free and self._frees:
             self.release()
