@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from functools import partial
 
@@ -218,8 +219,11 @@ def _report(rank, exc_type, exc, tb, where):
     prefix = f"[rank {rank}] "
     lines = traceback.format_exception(exc_type, exc, tb)
     text = "".join(lines).splitlines(keepends=True)
-    sys.stderr.write("".join(prefix + line for line in text))
+    # One write, then a moment before MPI_Abort: mpiexec forwards each rank's stderr through
+    # a pipe, and an abort that comes at once can cut off what it has not read yet.
     sys.stderr.write(
-        f"{prefix}distgrad: uncaught {exc_type.__name__}{where}; aborting all ranks of the job\n"
+        "".join(prefix + line for line in text)
+        + f"{prefix}distgrad: uncaught {exc_type.__name__}{where}; aborting all ranks of the job\n"
     )
     sys.stderr.flush()
+    time.sleep(0.05)
