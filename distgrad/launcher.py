@@ -142,9 +142,10 @@ def build_command(
             cmd += ["-x", var]
     cmd += shlex.split(args.mpiexec_args)
     target = ["-m", *args.module] if args.module else [args.script, *args.args]
-    # mpi4py's runner turns an uncaught exception or a non-zero sys.exit() on any rank into
-    # MPI_Abort, so the other ranks are stopped instead of waiting in a collective forever.
-    return [*cmd, sys.executable, "-m", "mpi4py", *target]
+    # rank_main line-buffers the rank's output, then runs mpi4py's runner, which turns an
+    # uncaught exception or a non-zero sys.exit() on any rank into MPI_Abort, so the other
+    # ranks are stopped instead of waiting in a collective forever.
+    return [*cmd, sys.executable, "-m", "distgrad.rank_main", *target]
 
 
 def thread_settings(

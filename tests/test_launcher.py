@@ -69,7 +69,7 @@ def test_hydra_command(monkeypatch):
         "core",
         "/venv/bin/python",
         "-m",
-        "mpi4py",
+        "distgrad.rank_main",
         "train.py",
         "a",
     ]
@@ -95,7 +95,7 @@ def test_open_mpi_command_forwards_thread_variables(monkeypatch):
         "MKL_NUM_THREADS",
         "/venv/bin/python",
         "-m",
-        "mpi4py",
+        "distgrad.rank_main",
         "-m",
         "pkg.train",
     ]
@@ -123,7 +123,7 @@ def test_dry_run_prints_the_command(capsys, monkeypatch):
     assert launcher.main(["-n", "2", "--dry-run", "train.py", "--x"]) == 0
     out = capsys.readouterr().out.split()
     assert out[:3] == ["OMP_NUM_THREADS=4", "OPENBLAS_NUM_THREADS=4", "MKL_NUM_THREADS=4"]
-    assert out[4:] == ["-n", "2", sys.executable, "-m", "mpi4py", "train.py", "--x"]
+    assert out[4:] == ["-n", "2", sys.executable, "-m", "distgrad.rank_main", "train.py", "--x"]
 
 
 # -- thread counts ---------------------------------------------------------------------------
@@ -188,26 +188,53 @@ def test_open_mpi_is_recognised(tmp_path):
 # -- a real launch ---------------------------------------------------------------------------
 
 
-def test_launch_sets_threads_and_forwards_exit_status(tmp_path):
+def launch(tmp_path, body, *script_args, **env_overrides):
     script = tmp_path / "job.py"
-    script.write_text(
-        "import os, sys\n"
-        "print('threads', os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])\n"
-        "sys.exit(int(sys.argv[1]))\n"
-    )
+    script.write_text(body)
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    result = subprocess.run(
-        [sys.executable, "-m", "distgrad.launcher", "-n", "2", str(script), "3"],
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-m", "distgrad.launcher", "-n", "2", str(script), *script_args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_launch_sets_threads_and_forwards_exit_status(tmp_path):
+    result = launch(
+        tmp_path,
+        "import os, sys\n"
+        "print('threads', os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])\n"
+        "sys.exit(int(sys.argv[1]))\n",
+        "3",
+    )
     assert result.returncode == 3, result.stderr
     threads = str(launcher.threads_per_rank(launcher.available_cores(), 2))
     assert result.stdout.split("\n").count(f"threads {threads} {threads}") == 2
     assert result.stderr.count("distgrad-run: 2 ranks on this node") == 1
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["PYTHONUNBUFFERED=1", "buffered"])
+def test_ranks_lines_never_mix(tmp_path, unbuffered):
+    # Unbuffered, Python writes print()'s pieces one by one and mpiexec forwards each as it
+    # comes, so without line buffering two ranks' lines mixed (CI saw "threadsthreads 1 1").
+    result = launch(
+        tmp_path,
+        "import os, sys\n"
+        "rank = os.environ['PMI_RANK']\n"
+        "for i in range(500):\n"
+        "    print('rank', rank, 'line', i, 'x' * 20)\n"
+        "    print('rank', rank, 'err', i, file=sys.stderr)\n",
+        PYTHONUNBUFFERED=unbuffered,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert sorted(out) == sorted(f"rank {r} line {i} {'x' * 20}" for r in "01" for i in range(500))
+    err = [line for line in result.stderr.splitlines() if not line.startswith("distgrad-run:")]
+    assert sorted(err) == sorted(f"rank {r} err {i}" for r in "01" for i in range(500))
 
 
 @pytest.mark.parametrize(
@@ -225,4 +252,4 @@ def test_a_leading_interpreter_is_dropped(capsys, monkeypatch, argv, target):
     assert launcher.main([*argv[:2], "--dry-run", *argv[2:]]) == 0
     out = capsys.readouterr().out.split()
     assert out[-len(target):] == target
-    assert out[-len(target) - 3:-len(target)] == [sys.executable, "-m", "mpi4py"]
+    assert out[-len(target) - 3:-len(target)] == [sys.executable, "-m", "distgrad.rank_main"]

@@ -4,8 +4,8 @@
 scripts check that an exception on one rank ends the whole job promptly.
 """
 
+import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -19,10 +19,12 @@ from distgrad.launcher import find_mpiexec
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_mpi(nprocs: int, args: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run_mpi(
+    nprocs: int, args: list[str], timeout: float, **env_vars: str
+) -> subprocess.CompletedProcess:
     """Runs ``mpiexec -n nprocs python args`` from the repository root; on a timeout, kills
     the whole job and fails the test with its output."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **env_vars)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     cmd = [find_mpiexec(), "-n", str(nprocs), sys.executable, *args]
     proc = subprocess.Popen(
@@ -44,17 +46,21 @@ def run_mpi(nprocs: int, args: list[str], timeout: float) -> subprocess.Complete
 
 
 @pytest.mark.parametrize("nprocs", [2, 3])
-def test_collectives_pass_on_every_rank(nprocs):
+def test_collectives_pass_on_every_rank(nprocs, tmp_path):
     result = run_mpi(
         nprocs,
         ["-m", "pytest", "--with-mpi", "-q", "-p", "no:cacheprovider", "tests/mpi"],
         timeout=300,
+        DISTGRAD_MPI_REPORT_DIR=str(tmp_path),  # each rank leaves its counts there
     )
     report = f"{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
     assert result.returncode == 0, report
-    summaries = re.findall(r"^(\d+) passed in [\d.]+s$", result.stdout, re.MULTILINE)
-    assert len(summaries) == nprocs, report  # one clean summary per rank: nothing else
-    assert len(set(summaries)) == 1 and int(summaries[0]) > 0, report
+    outcomes = [json.loads(path.read_text()) for path in sorted(tmp_path.glob("rank*.json"))]
+    assert len(outcomes) == nprocs, report
+    for outcome in outcomes:  # every rank ran every test and each passed: nothing skipped
+        assert outcome == {**outcomes[0], "exitstatus": 0, "failed": 0, "skipped": 0,
+                           "error": 0}, report
+    assert outcomes[0]["passed"] > 0, report
 
 
 RAISES_IN_MAIN = """
