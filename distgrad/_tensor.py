@@ -10,6 +10,11 @@ from . import _dtype, _tensor_methods
 
 __all__ = ["Tensor"]
 
+# Counts every in-place change to any tensor. A node records the count when it is made; if
+# it is unchanged when the node's backward runs, none of its saved values can have changed,
+# and the per-tensor version checks are skipped (backward's fast path).
+_INPLACE_EPOCH = [0]
+
 
 class Tensor(_tensor_methods.TensorMethods):
     """A multi-dimensional array that can record the operations applied to it.
@@ -114,6 +119,7 @@ class Tensor(_tensor_methods.TensorMethods):
 
     def _bump_version(self) -> None:
         self._version_counter()[0] += 1
+        _INPLACE_EPOCH[0] += 1
 
     def _get_accumulator(self):
         acc = self._accumulator
@@ -163,7 +169,7 @@ class Tensor(_tensor_methods.TensorMethods):
         if retained is None:
             retained = self.grad_fn._retained = {}
         retained[self._output_nr] = weakref.ref(self)
-        self.grad_fn._has_hooks = True
+        self.grad_fn._mark_hooked()
         self._retains_grad = True
 
     def register_hook(self, hook):

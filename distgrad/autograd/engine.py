@@ -32,7 +32,8 @@ class _EngineState(threading.local):
 class _Flags:
     """Process-wide switches (anomaly detection is global, as in PyTorch)."""
 
-    anomaly = False
+    def __init__(self):
+        self.anomaly = False  # an instance attribute: read on every recorded op
 
 
 _state = _EngineState()
@@ -113,7 +114,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
         while ready:
             node = pop_ready()
             grads = pop_pending(node, None)
-            if fast and node._fast and grads is not None and not node._has_hooks:
+            if fast and node._fast and grads is not None:
                 node.backward_into(grads, pending, dependencies, ready, free)
                 if progress_hooks:
                     for hook in tuple(progress_hooks):
@@ -235,12 +236,25 @@ def _count_dependencies(roots, needed) -> dict:
     dependencies: dict = {}
     root_nodes = {node for node, _ in roots}
     stack = list(root_nodes)
+    get = dependencies.get
+    if needed is None:  # the common case, kept lean: it visits every edge of the graph
+        while stack:
+            for child, _ in stack.pop().next_functions:
+                if child is not None:
+                    count = get(child)
+                    if count is None:
+                        dependencies[child] = 1
+                        if child not in root_nodes:
+                            stack.append(child)
+                    else:
+                        dependencies[child] = count + 1
+        return dependencies
     while stack:
         node = stack.pop()
         for child, _ in node.next_functions:
-            if child is None or (needed is not None and not needed.get(child)):
+            if child is None or not needed.get(child):
                 continue
-            count = dependencies.get(child)
+            count = get(child)
             if count is None:
                 dependencies[child] = 1
                 if child not in root_nodes:

@@ -34,9 +34,10 @@ class ForwardADNotImplemented(NotImplementedError):
 
 
 class _Level:
-    depth = 0          # > 0 inside dual_level: ops check this one flag
-    token = None       # identifies the innermost open level; tangents carry the one they
-                       # were made under and are invisible once it has closed
+    def __init__(self):
+        self.depth = 0      # > 0 inside dual_level: every op checks this one flag
+        self.token = None   # identifies the innermost open level; tangents carry the one
+                            # they were made under and are invisible once it has closed
 
 
 state = _Level()

@@ -62,7 +62,8 @@ class Node:
     _anomaly_trace = None    # forward stack recorded under detect_anomaly
     _released = False
     _frees = True            # whether release() has saved values to free
-    _fast = False            # whether the engine may call backward_into (table ops)
+    _fast = False            # whether the engine may call backward_into (table ops
+                             # without hooks)
 
     def name(self) -> str:
         """Return the node's name, e.g. ``'MulBackward0'``."""
@@ -91,7 +92,7 @@ class Node:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(fn)
-        self._has_hooks = True
+        self._mark_hooked()
         return RemovableHandle(self._post_hooks, fn)
 
     def register_prehook(self, fn) -> RemovableHandle:
@@ -99,7 +100,7 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
-        self._has_hooks = True
+        self._mark_hooked()
         return RemovableHandle(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr: int, fn) -> RemovableHandle:
@@ -107,8 +108,13 @@ class Node:
             self._tensor_hooks = {}
         hooks = self._tensor_hooks.setdefault(output_nr, [])
         hooks.append(fn)
-        self._has_hooks = True
+        self._mark_hooked()
         return RemovableHandle(hooks, fn)
+
+    def _mark_hooked(self) -> None:
+        """The node has hooks or retained grads: the engine's fast path must not run it."""
+        self._has_hooks = True
+        self._fast = False
 
     def _record_anomaly_trace(self) -> None:
         self._anomaly_trace = "".join(traceback.format_stack()[:-3])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import _INPLACE_EPOCH, Tensor
 from ..autograd import grad_mode
 from ..autograd.engine import _add_pending
 from ..autograd.engine import flags as _engine_flags
@@ -93,7 +93,9 @@ class OpNode(Node):
     spec: OpSpec
     _params = {}       # noqa: RUF012  (shared, never mutated: ops without parameters)
     _inputs = None     # saved inputs (Tensors or constants), or None
-    _arrays = None     # the same, as raw arrays (what a plain backward's VJPs receive)
+    _arrays = None     # the same, as raw arrays (what a plain backward's VJPs receive);
+                       # (None,) * n when nothing is saved, None once released
+    _epoch = -1        # _INPLACE_EPOCH when recorded
     _versions = None   # versions of the saved tensors when saved; None means all were 0
     _out = None        # saved output array
     _out_vc = None     # the output's version counter (a one-element list)
@@ -158,17 +160,25 @@ class OpNode(Node):
         and add each gradient straight into its input node's pending sum, pushing that node
         onto ``ready`` once nothing else will add to it. The delivery steps are the engine's
         general loop, inlined: change both together."""
-        inputs, out = self._saved_values(False)
+        arrays = self._arrays
+        if arrays is None or self._epoch != _INPLACE_EPOCH[0]:
+            # Released, or some tensor changed in place since this node was recorded: the
+            # full checks (which raise if a saved value is gone or changed).
+            arrays, out = self._saved_values(False)
+        else:
+            out = self._out
         if free and self._frees:
-            self.release()
+            self._released = True
+            self._inputs = self._arrays = self._out = None
         params = self._params
+        meta = self._meta
         vjps = self.spec.vjps
-        args = (_raw, grad, out, *inputs)
+        args = (_raw, grad, out, *arrays)
         i = 0
         for child, nr in self.next_functions:
             if child is not None:
                 g = vjps[i](*args, **params) if params else vjps[i](*args)
-                if self._meta is not None:
+                if meta is not None:
                     g = self._input_grad(_raw, i, g)
                 if nr == 0 and child.num_outputs == 1:
                     current = pending.get(child)
@@ -301,9 +311,22 @@ def apply1(spec: OpSpec, x):
 
 def _record(spec, result, inputs, arrays, params, reduce=True):
     node = _new_object(spec.node_cls)
+    save_inputs = spec.save_inputs
     edges = []
+    versions = None
+    i = 0
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
+        if not isinstance(x, Tensor):
+            edges.append(_NO_EDGE)
+            i += 1
+            continue
+        if save_inputs:
+            vc = x._vc
+            if vc is not None and vc[0]:
+                if versions is None:
+                    versions = [0] * len(inputs)
+                versions[i] = vc[0]
+        if x._requires_grad:
             if x._base is not None and x._vc[0] != x._view_version:
                 _refresh_view(x)  # its base changed in place since the view was made
             fn = x.grad_fn
@@ -314,19 +337,17 @@ def _record(spec, result, inputs, arrays, params, reduce=True):
                 edges.append((acc if acc is not None else x._get_accumulator(), 0))
         else:
             edges.append(_NO_EDGE)
+        i += 1
     node.next_functions = tuple(edges)
+    node._epoch = _INPLACE_EPOCH[0]
     if params:
         node._params = params
-    if spec.save_inputs:
+    if save_inputs:
         node._inputs = inputs
         node._arrays = arrays
-        versions = None
-        for i, x in enumerate(inputs):
-            if isinstance(x, Tensor) and x._vc is not None and x._vc[0]:
-                if versions is None:
-                    versions = [0] * len(inputs)
-                versions[i] = x._vc[0]
         node._versions = versions
+    else:
+        node._arrays = _NONES[i] if i < 4 else (None,) * i
     if spec.save_output:
         node._out = result._data
         node._out_vc = result._vc = [0] if result._vc is None else result._vc
