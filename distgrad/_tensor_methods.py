@@ -196,7 +196,7 @@ class TensorMethods:
 
     @property
     def T(self):
-        return _ops.permute(self, *reversed(range(self.ndim)))
+        return _ops.shape_ops.reverse_dims(self)
 
     @property
     def mT(self):

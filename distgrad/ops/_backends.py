@@ -9,6 +9,7 @@ operators (``+ - * / **``, ``@``, comparisons, indexing) work on either kind dir
 from __future__ import annotations
 
 import types
+from math import prod
 
 import numpy as np
 
@@ -35,12 +36,37 @@ def _is_basic_index(index) -> bool:
                for item in items)
 
 
+# NumPy's module-level reshape/transpose/swapaxes/broadcast_to go through Python wrappers
+# costing microseconds; the array methods below do the same work for a fraction of that, which
+# adds up over the many small nodes of a backward pass.
+def _raw_reshape(a, shape):
+    return a.reshape(shape)
+
+
+def _raw_transpose(a, axes=None):
+    return a.transpose(axes)
+
+
+def _raw_swapaxes(a, axis1, axis2):
+    return a.swapaxes(axis1, axis2)
+
+
+def _raw_broadcast_to(a, shape):
+    """``np.broadcast_to``, except that a small result (up to 4096 elements) is a fresh array:
+    cheaper to make than NumPy's read-only view, and as cheap to use."""
+    if isinstance(a, (np.ndarray, np.generic)) and a.shape != shape and prod(shape) <= 4096:
+        out = np.empty(shape, a.dtype)
+        out[...] = a
+        return out
+    return np.broadcast_to(a, shape)
+
+
 raw = types.SimpleNamespace(
     sum=_raw_sum,
-    reshape=np.reshape,
-    broadcast_to=np.broadcast_to,
-    transpose=np.transpose,
-    swapaxes=np.swapaxes,
+    reshape=_raw_reshape,
+    broadcast_to=_raw_broadcast_to,
+    transpose=_raw_transpose,
+    swapaxes=_raw_swapaxes,
     expand_dims=np.expand_dims,
     matmul=np.matmul,
     exp=np.exp,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -73,7 +74,7 @@ def _mean_forward(x, axes, keepdim, shape):
 
 
 def _mean_grad(xp, g, out, x, axes, keepdim, shape):
-    count = int(np.prod([shape[a] for a in axes])) if axes else 1
+    count = math.prod([shape[a] for a in axes])
     return xp.broadcast_to(_expand_back(xp, g, shape, axes, keepdim) / count, shape)
 
 

@@ -141,7 +141,8 @@ def _permute_forward(x, dims):
 
 
 def _permute_grad(xp, g, out, x, dims):
-    return xp.transpose(g, tuple(np.argsort(dims)))
+    inverse = dims if len(dims) <= 2 else tuple(sorted(range(len(dims)), key=dims.__getitem__))
+    return xp.transpose(g, inverse)
 
 
 PERMUTE = defop("PermuteBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
@@ -158,6 +159,11 @@ def permute(input, *dims):
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}")
     return apply(PERMUTE, input, dims=normalize_dims_ordered(dims, input.ndim))
+
+
+def reverse_dims(input):
+    """``input.T``: all dims in reverse order (a plain transpose for a matrix)."""
+    return apply(PERMUTE, input, dims=tuple(range(input.ndim - 1, -1, -1)))
 
 
 def normalize_dims_ordered(dims, ndim) -> tuple:
