@@ -262,7 +262,10 @@ def apply(spec: OpSpec, *inputs, **params):
 
 
 def apply2(spec: OpSpec, x, y):
-    """:func:`apply` for a binary op without parameters (the elementwise fast path)."""
+    """:func:`apply` for a binary op without parameters (the elementwise fast path).
+
+    The recording is :func:`_record`'s, unrolled for two inputs: this is the hottest path
+    of a training step's forward. Change both together."""
     if isinstance(x, Tensor):
         xa, rx = x._data, x._requires_grad
     else:
@@ -281,31 +284,90 @@ def apply2(spec: OpSpec, x, y):
     result = _new_tensor(Tensor)
     result._data = out
     if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        shape = out.shape
-        # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
-        reduce = ((rx and (xa.shape != shape or xa.dtype is not dtype))
-                  or (ry and (ya.shape != shape or ya.dtype is not dtype)))
-        _record(spec, result, (x, y), (xa, ya), _NO_PARAMS, reduce)
+        node = _new_object(spec.node_cls)
+        if rx:
+            if x._base is not None and x._vc[0] != x._view_version:
+                _refresh_view(x)  # its base changed in place since the view was made
+            fn = x.grad_fn
+            edge_x = (fn, x._output_nr) if fn is not None else (
+                x._accumulator or x._get_accumulator(), 0)
+        else:
+            edge_x = _NO_EDGE
+        if ry:
+            if y._base is not None and y._vc[0] != y._view_version:
+                _refresh_view(y)
+            fn = y.grad_fn
+            edge_y = (fn, y._output_nr) if fn is not None else (
+                y._accumulator or y._get_accumulator(), 0)
+        else:
+            edge_y = _NO_EDGE
+        node.next_functions = (edge_x, edge_y)
+        node._epoch = _INPLACE_EPOCH[0]
+        if spec.save_inputs:
+            node._inputs = (x, y)
+            node._arrays = (xa, ya)
+            vc_x = x._vc if isinstance(x, Tensor) else None
+            vc_y = y._vc if isinstance(y, Tensor) else None
+            if (vc_x is not None and vc_x[0]) or (vc_y is not None and vc_y[0]):
+                node._versions = [vc_x[0] if vc_x else 0, vc_y[0] if vc_y else 0]
+        else:
+            node._arrays = _NONES[2]
+        if spec.save_output:
+            node._out = out
+            node._out_vc = result._vc = [0]
+        if spec.broadcast:
+            # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
+            shape = out.shape
+            if ((rx and (xa.shape != shape or xa.dtype is not dtype))
+                    or (ry and (ya.shape != shape or ya.dtype is not dtype))):
+                node._meta = _reduction_meta((x, y), out)
+        if _engine_flags.anomaly:
+            node._record_anomaly_trace()
+        result.grad_fn = node
+        result._requires_grad = True
     if _forward_ad.depth:
         _push_tangent(spec, result, (x, y), (xa, ya), _NO_PARAMS)
     return result
 
 
 def apply1(spec: OpSpec, x):
-    """:func:`apply` for a unary op without parameters."""
-    out = spec.forward(x._data)
+    """:func:`apply` for a unary op without parameters; :func:`_record` unrolled for one
+    input, as in :func:`apply2`. Change the three together."""
+    xa = x._data
+    out = spec.forward(xa)
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
     dtype = out.dtype
-    if dtype is _F64 and x._data.dtype is not _F64:
-        out = _keep_default_float(out, (x._data,))
+    if dtype is _F64 and xa.dtype is not _F64:
+        out = _keep_default_float(out, (xa,))
         dtype = out.dtype
     result = _new_tensor(Tensor)
     result._data = out
     if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        _record(spec, result, (x,), (x._data,), _NO_PARAMS)
+        node = _new_object(spec.node_cls)
+        if x._base is not None and x._vc[0] != x._view_version:
+            _refresh_view(x)  # its base changed in place since the view was made
+        fn = x.grad_fn
+        node.next_functions = ((fn, x._output_nr) if fn is not None else (
+            x._accumulator or x._get_accumulator(), 0),)
+        node._epoch = _INPLACE_EPOCH[0]
+        if spec.save_inputs:
+            node._inputs = (x,)
+            node._arrays = (xa,)
+            vc = x._vc
+            if vc is not None and vc[0]:
+                node._versions = [vc[0]]
+        else:
+            node._arrays = _NONES[1]
+        if spec.save_output:
+            node._out = out
+            node._out_vc = result._vc = [0]
+        if _engine_flags.anomaly:
+            node._record_anomaly_trace()
+        result.grad_fn = node
+        result._requires_grad = True
     if _forward_ad.depth:
-        _push_tangent(spec, result, (x,), (x._data,), _NO_PARAMS)
+        _push_tangent(spec, result, (x,), (xa,), _NO_PARAMS)
     return result
 
 
