@@ -84,14 +84,16 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     needed = _needed_nodes(roots, targets) if targets is not None else None
     dependencies = _count_dependencies(roots, needed)
 
-    # pending[node] is the summed gradient of a single-output node, or a list of them.
+    # pending[node] is the partial sum of a single-output node's gradient (a list of them
+    # for a multi-output node) while some of its consumers have yet to run; once the last
+    # one has, the node moves to the ready stack together with its summed gradient.
     pending: dict = {}
     for (node, nr), grad in zip(roots, root_grads):
         _add_pending(pending, node, nr, grad)
     ready = []
     for node, _ in reversed(roots):
-        if dependencies.get(node, 0) == 0 and node not in ready:
-            ready.append(node)
+        if dependencies.get(node, 0) == 0 and node in pending:
+            ready.append((node, pending.pop(node)))
 
     captured = [None] * (len(capture) if capture is not None else 0)
     owned: set = set()
@@ -106,64 +108,62 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        pop_ready, push_ready, pop_pending = ready.pop, ready.append, pending.pop
-        # A plain backward (no capture, no pruning, no anomaly checks, raw arrays) lets table
-        # ops hand their gradients straight to their inputs (OpNode.backward_into).
+        pop_ready, push_ready = ready.pop, ready.append
+        # A plain backward (no capture, no pruning, no anomaly checks, raw arrays) runs table
+        # ops (OpNode, ``_fast``) inline below: their VJPs on raw arrays, each gradient handed
+        # straight to its input's node. Everything else goes through _run_general.
         fast = capture is None and needed is None and not anomaly and not create_graph
         free = not retain_graph
+        raw = _backends_raw()
+        inplace_epoch = _inplace_epoch()
+        epoch = inplace_epoch[0]  # only a general node (a hook) can change a tensor in place
         while ready:
-            node = pop_ready()
-            grads = pop_pending(node, None)
+            node, grads = pop_ready()
             if fast and node._fast and grads is not None:
-                node.backward_into(grads, pending, dependencies, ready, free)
-                if progress_hooks:
-                    for hook in tuple(progress_hooks):
-                        hook()
-                continue
-            if grads is not None:
-                if node.num_outputs == 1:
-                    grads = [grads]
-                if node._has_hooks:
-                    grads = _run_tensor_hooks(node, grads, create_graph, owned)
-                if capture is not None:
-                    if not accumulate and node.__class__ is AccumulateGrad:
-                        grads = [node.run_leaf_hooks(grads[0], create_graph)]  # autograd.grad
-                    for nr in range(len(grads)):
-                        slot = capture.get((node, nr))
-                        if slot is not None:
-                            captured[slot] = grads[nr]
-            if node.__class__ is AccumulateGrad:
-                if (grads is not None and grads[0] is not None and accumulate
-                        and (only_leaves is None or node in only_leaves)):
-                    node.accumulate(grads[0], create_graph, owned)
-            else:
-                # With targets, a node whose inputs lead to no target need not run.
-                if grads is not None and (needed is None or _leads_further(node, needed)):
-                    if node._has_hooks or anomaly:
-                        outputs = _run_node(node, grads, create_graph)
-                    else:
-                        outputs = node.apply(grads, create_graph)
+                arrays = node._arrays
+                if arrays is None or node._epoch != epoch:
+                    # Released, or some tensor changed in place since the node was recorded:
+                    # the full checks, which raise if a saved value is gone or changed.
+                    arrays, out = node._saved_values(False)
                 else:
-                    outputs = None
+                    out = node._out
+                if free and node._frees:
+                    node._released = True
+                    node._inputs = node._arrays = node._out = None
+                params, meta, vjps = node._params, node._meta, node._vjps
+                i = 0
+                for child, nr in node.next_functions:
+                    if child is not None:
+                        if params:
+                            g = vjps[i](raw, grads, out, *arrays, **params)
+                        else:
+                            g = vjps[i](raw, grads, out, *arrays)
+                        if meta is not None:
+                            g = node._input_grad(raw, i, g)
+                        # _deliver, inlined for the common single-output input.
+                        if child.num_outputs == 1:
+                            remaining = dependencies[child] - 1
+                            if remaining == 0:
+                                current = pending.pop(child, None)
+                                push_ready((child, g if current is None else current + g))
+                            else:
+                                dependencies[child] = remaining
+                                current = pending.get(child)
+                                pending[child] = g if current is None else current + g
+                        else:
+                            _deliver(pending, dependencies, push_ready, child, nr, g)
+                    i += 1
+            else:
+                outputs = _run_general(node, grads, create_graph, capture, captured,
+                                       accumulate, only_leaves, needed, owned, anomaly)
                 if not retain_graph and node._frees:
                     node.release()
                 if outputs is None:
                     outputs = _NO_GRADS * len(node.next_functions)
-                # Deliver each input's gradient; OpNode.backward_into inlines the same steps for
-                # the fast path, so change both together.
                 for (child, nr), grad in zip(node.next_functions, outputs):
-                    if child is None or (needed is not None and not needed.get(child)):
-                        continue
-                    if grad is not None:
-                        if nr == 0 and child.num_outputs == 1:
-                            current = pending.get(child)
-                            pending[child] = grad if current is None else current + grad
-                        else:
-                            _add_pending(pending, child, nr, grad)
-                    remaining = dependencies[child] - 1
-                    dependencies[child] = remaining
-                    if remaining == 0:
-                        push_ready(child)
+                    if child is not None and (needed is None or needed.get(child)):
+                        _deliver(pending, dependencies, push_ready, child, nr, grad)
+                epoch = inplace_epoch[0]
             if progress_hooks:
                 for hook in tuple(progress_hooks):
                     hook()
@@ -175,6 +175,59 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
         _state.callbacks = saved_callbacks
         grad_mode._state.enabled = saved_mode
     return captured
+
+
+def _run_general(node, grads, create_graph, capture, captured, accumulate, only_leaves,
+                 needed, owned, anomaly):
+    """Run any node the inline fast path does not: leaves, hooks, custom Functions,
+    captures, pruning, anomaly checks and create_graph. Returns one gradient per edge, or
+    None when the node produced none."""
+    if grads is not None:
+        if node.num_outputs == 1:
+            grads = [grads]
+        if node._has_hooks:
+            grads = _run_tensor_hooks(node, grads, create_graph, owned)
+        if capture is not None:
+            if not accumulate and node.__class__ is AccumulateGrad:
+                grads = [node.run_leaf_hooks(grads[0], create_graph)]  # autograd.grad
+            for nr in range(len(grads)):
+                slot = capture.get((node, nr))
+                if slot is not None:
+                    captured[slot] = grads[nr]
+    if node.__class__ is AccumulateGrad:
+        if (grads is not None and grads[0] is not None and accumulate
+                and (only_leaves is None or node in only_leaves)):
+            node.accumulate(grads[0], create_graph, owned)
+        return None
+    # With targets, a node whose inputs lead to no target need not run.
+    if grads is None or (needed is not None and not _leads_further(node, needed)):
+        return None
+    if node._has_hooks or anomaly:
+        return _run_node(node, grads, create_graph)
+    return node.apply(grads, create_graph)
+
+
+def _deliver(pending, dependencies, push_ready, child, nr, grad):
+    """Add ``grad`` (None: nothing) to input ``nr`` of ``child``; once every consumer of
+    ``child`` has delivered, push ``child`` and its summed gradient onto the ready stack."""
+    if grad is not None:
+        _add_pending(pending, child, nr, grad)
+    remaining = dependencies[child] - 1
+    dependencies[child] = remaining
+    if remaining == 0:
+        push_ready((child, pending.pop(child, None)))
+
+
+def _backends_raw():
+    from ..ops import _backends  # the ops package imports the engine: import when first used
+
+    return _backends.raw
+
+
+def _inplace_epoch() -> list:
+    from .._tensor import _INPLACE_EPOCH
+
+    return _INPLACE_EPOCH
 
 
 def _leads_further(node, needed) -> bool:

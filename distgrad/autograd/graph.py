@@ -62,7 +62,7 @@ class Node:
     _anomaly_trace = None    # forward stack recorded under detect_anomaly
     _released = False
     _frees = True            # whether release() has saved values to free
-    _fast = False            # whether the engine may call backward_into (table ops
+    _fast = False            # whether the engine may run it inline (table ops
                              # without hooks)
 
     def name(self) -> str:

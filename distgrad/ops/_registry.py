@@ -20,7 +20,6 @@ import numpy as np
 
 from .._tensor import _INPLACE_EPOCH, Tensor
 from ..autograd import grad_mode
-from ..autograd.engine import _add_pending
 from ..autograd.engine import flags as _engine_flags
 from ..autograd.forward_ad import ForwardADNotImplemented, tangent_of
 from ..autograd.forward_ad import state as _forward_ad
@@ -83,7 +82,7 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
     spec.node_cls = type(node_name, (OpNode,), {
         "spec": spec, "__doc__": doc, "_frees": save_inputs or save_output,
-        "_fast": vjps.__class__ is tuple})
+        "_fast": vjps.__class__ is tuple, "_vjps": vjps})
     return spec
 
 
@@ -154,42 +153,6 @@ class OpNode(Node):
             grads.append(None if child is None else
                          self._input_grad(xp, i, vjps[i](xp, grad, out, *inputs, **params)))
         return grads
-
-    def backward_into(self, grad, pending, dependencies, ready, free):
-        """The engine's fast path for a plain backward (raw arrays, no hooks): run the VJPs
-        and add each gradient straight into its input node's pending sum, pushing that node
-        onto ``ready`` once nothing else will add to it. The delivery steps are the engine's
-        general loop, inlined: change both together."""
-        arrays = self._arrays
-        if arrays is None or self._epoch != _INPLACE_EPOCH[0]:
-            # Released, or some tensor changed in place since this node was recorded: the
-            # full checks (which raise if a saved value is gone or changed).
-            arrays, out = self._saved_values(False)
-        else:
-            out = self._out
-        if free and self._frees:
-            self._released = True
-            self._inputs = self._arrays = self._out = None
-        params = self._params
-        meta = self._meta
-        vjps = self.spec.vjps
-        args = (_raw, grad, out, *arrays)
-        i = 0
-        for child, nr in self.next_functions:
-            if child is not None:
-                g = vjps[i](*args, **params) if params else vjps[i](*args)
-                if meta is not None:
-                    g = self._input_grad(_raw, i, g)
-                if nr == 0 and child.num_outputs == 1:
-                    current = pending.get(child)
-                    pending[child] = g if current is None else current + g
-                else:
-                    _add_pending(pending, child, nr, g)
-                remaining = dependencies[child] - 1
-                dependencies[child] = remaining
-                if remaining == 0:
-                    ready.append(child)
-            i += 1
 
     def _input_grad(self, xp, i, g):
         """Reduce input ``i``'s gradient over the axes it was broadcast along, in its dtype."""
