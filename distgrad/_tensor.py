@@ -356,30 +356,6 @@ class Tensor(_tensor_methods.TensorMethods):
         return self._data.flags.c_contiguous
 
     # --------------------------------------------------------------- operators
-    def __add__(self, other):
-        return _apply2(_ew.ADD, self, other)
-
-    def __radd__(self, other):
-        return _apply2(_ew.ADD, other, self)
-
-    def __sub__(self, other):
-        return _apply2(_ew.SUB, self, other)
-
-    def __rsub__(self, other):
-        return _apply2(_ew.RSUB, other, self)
-
-    def __mul__(self, other):
-        return _apply2(_ew.MUL, self, other)
-
-    def __rmul__(self, other):
-        return _apply2(_ew.MUL, other, self)
-
-    def __truediv__(self, other):
-        return _apply2(_ew.DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _apply2(_ew.DIV, other, self)
-
     def __pow__(self, other):
         return _ops.pow(self, other)
 
@@ -392,14 +368,8 @@ class Tensor(_tensor_methods.TensorMethods):
     def __rmatmul__(self, other):
         return _ops.matmul(other, self)
 
-    def __neg__(self):
-        return _apply1(_ew.NEG, self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _apply1(_ew.ABS, self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
@@ -499,9 +469,27 @@ from . import ops as _ops  # noqa: E402
 from .autograd.graph import AccumulateGrad  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
-from .ops._registry import apply1 as _apply1  # noqa: E402
-from .ops._registry import apply2 as _apply2  # noqa: E402
 
 _tensor_methods._ops = _ops
-_tensor_methods._ew = _ew
-_tensor_methods._apply1 = _apply1
+
+
+def _reflected(binary):
+    def reflected(self, other):
+        return binary(other, self)
+
+    reflected.__name__ = reflected.__qualname__ = f"r{binary.__name__}"
+    return reflected
+
+
+# The elementwise operators and methods are the op table's closures themselves, one Python
+# call per op (see ``ops._registry._make_binary``).
+for _name, _spec in (("__add__", _ew.ADD), ("__sub__", _ew.SUB), ("__mul__", _ew.MUL),
+                     ("__truediv__", _ew.DIV)):
+    setattr(Tensor, _name, _spec.binary)
+for _name, _spec in (("__radd__", _ew.ADD), ("__rsub__", _ew.RSUB), ("__rmul__", _ew.MUL),
+                     ("__rtruediv__", _ew.DIV)):
+    setattr(Tensor, _name, _reflected(_spec.binary))
+for _name, _spec in (("__neg__", _ew.NEG), ("neg", _ew.NEG), ("__abs__", _ew.ABS),
+                     ("abs", _ew.ABS), ("exp", _ew.EXP), ("log", _ew.LOG), ("sqrt", _ew.SQRT),
+                     ("tanh", _ew.TANH), ("sigmoid", _ew.SIGMOID), ("relu", _ew.RELU)):
+    setattr(Tensor, _name, _spec.unary)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 # Bound by _tensor.py once the op families have loaded (they import Tensor themselves):
 _ops = None      # the ``distgrad.ops`` package
-_ew = None       # ``distgrad.ops.elementwise``, whose specs the hottest methods apply directly
-_apply1 = None   # ``distgrad.ops._registry.apply1``
 
 
 class TensorMethods:
@@ -26,23 +24,8 @@ class TensorMethods:
     def div(self, other):
         return _ops.div(self, other)
 
-    def neg(self):
-        return _apply1(_ew.NEG, self)
-
     def pow(self, exponent):
         return _ops.pow(self, exponent)
-
-    def exp(self):
-        return _apply1(_ew.EXP, self)
-
-    def log(self):
-        return _apply1(_ew.LOG, self)
-
-    def sqrt(self):
-        return _apply1(_ew.SQRT, self)
-
-    def abs(self):
-        return _apply1(_ew.ABS, self)
 
     def sign(self):
         return _ops.sign(self)
@@ -52,15 +35,6 @@ class TensorMethods:
 
     def cos(self):
         return _ops.cos(self)
-
-    def tanh(self):
-        return _apply1(_ew.TANH, self)
-
-    def sigmoid(self):
-        return _apply1(_ew.SIGMOID, self)
-
-    def relu(self):
-        return _apply1(_ew.RELU, self)
 
     def square(self):
         return _ops.mul(self, self)

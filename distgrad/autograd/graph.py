@@ -8,6 +8,7 @@ outputs and receives one gradient per edge.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -15,6 +16,7 @@ import numpy as np
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "gradient_edge"]
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -117,7 +119,11 @@ class Node:
         self._fast = False
 
     def _record_anomaly_trace(self) -> None:
-        self._anomaly_trace = "".join(traceback.format_stack()[:-3])
+        """Keep the forward's stack, up to the user's call into distgrad."""
+        frames = traceback.extract_stack()
+        while frames and frames[-1].filename.startswith(_PACKAGE_DIR):
+            frames.pop()
+        self._anomaly_trace = "".join(traceback.format_list(frames))
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"

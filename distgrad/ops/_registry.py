@@ -44,7 +44,7 @@ class OpSpec:
     """One row of the op table."""
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
-                 "is_view", "jvp", "node_cls")
+                 "is_view", "jvp", "node_cls", "unary", "binary")
 
     def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp):
         self.name = name
@@ -83,6 +83,10 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     spec.node_cls = type(node_name, (OpNode,), {
         "spec": spec, "__doc__": doc, "_frees": save_inputs or save_output,
         "_fast": vjps.__class__ is tuple, "_vjps": vjps})
+    # Fast entry points for ops called without parameters (the elementwise ones).
+    arity = len(vjps) if vjps.__class__ is tuple and not is_view else 0
+    spec.unary = _make_unary(spec) if arity == 1 else None
+    spec.binary = _make_binary(spec) if arity == 2 else None
     return spec
 
 
@@ -225,113 +229,143 @@ def apply(spec: OpSpec, *inputs, **params):
 
 
 def apply2(spec: OpSpec, x, y):
-    """:func:`apply` for a binary op without parameters (the elementwise fast path).
-
-    The recording is :func:`_record`'s, unrolled for two inputs: this is the hottest path
-    of a training step's forward. Change both together."""
-    if isinstance(x, Tensor):
-        xa, rx = x._data, x._requires_grad
-    else:
-        xa, rx = x, False
-    if isinstance(y, Tensor):
-        ya, ry = y._data, y._requires_grad
-    else:
-        ya, ry = y, False
-    out = spec.forward(xa, ya)
-    if out.__class__ is not _ndarray:
-        out = np.asarray(out)
-    dtype = out.dtype
-    if dtype is _F64:
-        out = _keep_default_float(out, (xa, ya))
-        dtype = out.dtype
-    result = _new_tensor(Tensor)
-    result._data = out
-    if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        node = _new_object(spec.node_cls)
-        if rx:
-            if x._base is not None and x._vc[0] != x._view_version:
-                _refresh_view(x)  # its base changed in place since the view was made
-            fn = x.grad_fn
-            edge_x = (fn, x._output_nr) if fn is not None else (
-                x._accumulator or x._get_accumulator(), 0)
-        else:
-            edge_x = _NO_EDGE
-        if ry:
-            if y._base is not None and y._vc[0] != y._view_version:
-                _refresh_view(y)
-            fn = y.grad_fn
-            edge_y = (fn, y._output_nr) if fn is not None else (
-                y._accumulator or y._get_accumulator(), 0)
-        else:
-            edge_y = _NO_EDGE
-        node.next_functions = (edge_x, edge_y)
-        node._epoch = _INPLACE_EPOCH[0]
-        if spec.save_inputs:
-            node._inputs = (x, y)
-            node._arrays = (xa, ya)
-            vc_x = x._vc if isinstance(x, Tensor) else None
-            vc_y = y._vc if isinstance(y, Tensor) else None
-            if (vc_x is not None and vc_x[0]) or (vc_y is not None and vc_y[0]):
-                node._versions = [vc_x[0] if vc_x else 0, vc_y[0] if vc_y else 0]
-        else:
-            node._arrays = _NONES[2]
-        if spec.save_output:
-            node._out = out
-            node._out_vc = result._vc = [0]
-        if spec.broadcast:
-            # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
-            shape = out.shape
-            if ((rx and (xa.shape != shape or xa.dtype is not dtype))
-                    or (ry and (ya.shape != shape or ya.dtype is not dtype))):
-                node._meta = _reduction_meta((x, y), out)
-        if _engine_flags.anomaly:
-            node._record_anomaly_trace()
-        result.grad_fn = node
-        result._requires_grad = True
-    if _forward_ad.depth:
-        _push_tangent(spec, result, (x, y), (xa, ya), _NO_PARAMS)
-    return result
+    """:func:`apply` for a binary op without parameters (``spec.binary``)."""
+    return spec.binary(x, y)
 
 
 def apply1(spec: OpSpec, x):
-    """:func:`apply` for a unary op without parameters; :func:`_record` unrolled for one
-    input, as in :func:`apply2`. Change the three together."""
-    xa = x._data
-    out = spec.forward(xa)
-    if out.__class__ is not _ndarray:
-        out = np.asarray(out)
-    dtype = out.dtype
-    if dtype is _F64 and xa.dtype is not _F64:
-        out = _keep_default_float(out, (xa,))
-        dtype = out.dtype
-    result = _new_tensor(Tensor)
-    result._data = out
-    if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
-        node = _new_object(spec.node_cls)
-        if x._base is not None and x._vc[0] != x._view_version:
-            _refresh_view(x)  # its base changed in place since the view was made
-        fn = x.grad_fn
-        node.next_functions = ((fn, x._output_nr) if fn is not None else (
-            x._accumulator or x._get_accumulator(), 0),)
-        node._epoch = _INPLACE_EPOCH[0]
-        if spec.save_inputs:
-            node._inputs = (x,)
-            node._arrays = (xa,)
-            vc = x._vc
-            if vc is not None and vc[0]:
-                node._versions = [vc[0]]
+    """:func:`apply` for a unary op without parameters (``spec.unary``)."""
+    return spec.unary(x)
+
+
+def _make_binary(spec: OpSpec):
+    """Make ``spec.binary(x, y)``: :func:`apply` for a binary op without parameters.
+
+    This is the hottest path of a training step's forward (``Tensor.__mul__`` *is* the
+    closure, one call), so the recording is :func:`_record`'s unrolled for two inputs and
+    the spec's fields are closure constants. Change it, :func:`_make_unary` and
+    :func:`_record` together."""
+    forward, node_cls = spec.forward, spec.node_cls
+    save_inputs, save_output, broadcast = spec.save_inputs, spec.save_output, spec.broadcast
+
+    def binary(x, y):
+        if isinstance(x, Tensor):
+            xa, rx = x._data, x._requires_grad
         else:
-            node._arrays = _NONES[1]
-        if spec.save_output:
-            node._out = out
-            node._out_vc = result._vc = [0]
-        if _engine_flags.anomaly:
-            node._record_anomaly_trace()
-        result.grad_fn = node
-        result._requires_grad = True
-    if _forward_ad.depth:
-        _push_tangent(spec, result, (x,), (xa,), _NO_PARAMS)
-    return result
+            xa, rx = x, False
+        if isinstance(y, Tensor):
+            ya, ry = y._data, y._requires_grad
+        else:
+            ya, ry = y, False
+        out = forward(xa, ya)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        dtype = out.dtype
+        if dtype is _F64:
+            out = _keep_default_float(out, (xa, ya))
+            dtype = out.dtype
+        result = _new_tensor(Tensor)
+        result._data = out
+        if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
+            node = _new_object(node_cls)
+            if rx:
+                if x._base is not None and x._vc[0] != x._view_version:
+                    _refresh_view(x)  # its base changed in place since the view was made
+                fn = x.grad_fn
+                edge_x = (fn, x._output_nr) if fn is not None else (
+                    x._accumulator or x._get_accumulator(), 0)
+            else:
+                edge_x = _NO_EDGE
+            if ry:
+                if y._base is not None and y._vc[0] != y._view_version:
+                    _refresh_view(y)
+                fn = y.grad_fn
+                edge_y = (fn, y._output_nr) if fn is not None else (
+                    y._accumulator or y._get_accumulator(), 0)
+            else:
+                edge_y = _NO_EDGE
+            node.next_functions = (edge_x, edge_y)
+            node._epoch = _INPLACE_EPOCH[0]
+            if save_inputs:
+                node._inputs = (x, y)
+                node._arrays = (xa, ya)
+                # (An input is a Tensor exactly when its array is not the input itself.)
+                vc_x = x._vc if xa is not x else None
+                vc_y = y._vc if ya is not y else None
+                if (vc_x is not None and vc_x[0]) or (vc_y is not None and vc_y[0]):
+                    node._versions = [vc_x[0] if vc_x else 0, vc_y[0] if vc_y else 0]
+            else:
+                node._arrays = _NONES[2]
+            if save_output:
+                node._out = out
+                node._out_vc = result._vc = [0]
+            if broadcast:
+                # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards;
+                # equal ndim and size mean equal shapes, unless the result is empty.
+                ndim, size = out.ndim, out.size
+                if ((rx and (xa.ndim != ndim or xa.size != size or xa.dtype is not dtype))
+                        or (ry and (ya.ndim != ndim or ya.size != size or ya.dtype is not dtype))
+                        or not size):
+                    node._meta = _reduction_meta((x, y), out)
+            if _engine_flags.anomaly:
+                node._record_anomaly_trace()
+            result.grad_fn = node
+            result._requires_grad = True
+        if _forward_ad.depth:
+            _push_tangent(spec, result, (x, y), (xa, ya), _NO_PARAMS)
+        return result
+
+    binary.__name__ = binary.__qualname__ = spec.name.removesuffix("Backward0").lower()
+    return binary
+
+
+def _make_unary(spec: OpSpec):
+    """Make ``spec.unary(x)``: :func:`apply` for a unary op without parameters, on a Tensor;
+    :func:`_record` unrolled for one input, as in :func:`_make_binary`. Change the three
+    together."""
+    forward, node_cls = spec.forward, spec.node_cls
+    save_inputs, save_output = spec.save_inputs, spec.save_output
+
+    def unary(x):
+        xa = x._data
+        out = forward(xa)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        dtype = out.dtype
+        if dtype is _F64 and xa.dtype is not _F64:
+            out = _keep_default_float(out, (xa,))
+            dtype = out.dtype
+        result = _new_tensor(Tensor)
+        result._data = out
+        if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
+            node = _new_object(node_cls)
+            if x._base is not None and x._vc[0] != x._view_version:
+                _refresh_view(x)  # its base changed in place since the view was made
+            fn = x.grad_fn
+            node.next_functions = ((fn, x._output_nr) if fn is not None else (
+                x._accumulator or x._get_accumulator(), 0),)
+            node._epoch = _INPLACE_EPOCH[0]
+            if save_inputs:
+                node._inputs = (x,)
+                node._arrays = (xa,)
+                vc = x._vc
+                if vc is not None and vc[0]:
+                    node._versions = [vc[0]]
+            else:
+                node._arrays = _NONES[1]
+            if save_output:
+                node._out = out
+                node._out_vc = result._vc = [0]
+            if _engine_flags.anomaly:
+                node._record_anomaly_trace()
+            result.grad_fn = node
+            result._requires_grad = True
+        if _forward_ad.depth:
+            _push_tangent(spec, result, (x,), (xa,), _NO_PARAMS)
+        return result
+
+    unary.__name__ = unary.__qualname__ = spec.name.removesuffix("Backward0").lower()
+    return unary
 
 
 def _record(spec, result, inputs, arrays, params, reduce=True):
