@@ -132,7 +132,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                     node._inputs = node._arrays = node._out = None
                 params, meta, vjps = node._params, node._meta, node._vjps
                 i = 0
-                for child, nr in node.next_functions:
+                for child in node._next:
                     if child is not None:
                         if params:
                             g = vjps[i](raw, grads, out, *arrays, **params)
@@ -151,7 +151,8 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                                 current = pending.get(child)
                                 pending[child] = g if current is None else current + g
                         else:
-                            _deliver(pending, dependencies, push_ready, child, nr, g)
+                            _deliver(pending, dependencies, push_ready, child,
+                                     node._next_nr[i] if node._next_nr else 0, g)
                     i += 1
             else:
                 outputs = _run_general(node, grads, create_graph, capture, captured,
@@ -159,7 +160,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                 if not retain_graph and node._frees:
                     node.release()
                 if outputs is None:
-                    outputs = _NO_GRADS * len(node.next_functions)
+                    outputs = _NO_GRADS * len(node._next)
                 for (child, nr), grad in zip(node.next_functions, outputs):
                     if child is not None and (needed is None or needed.get(child)):
                         _deliver(pending, dependencies, push_ready, child, nr, grad)
@@ -231,7 +232,7 @@ def _inplace_epoch() -> list:
 
 
 def _leads_further(node, needed) -> bool:
-    return any(child is not None and needed.get(child) for child, _ in node.next_functions)
+    return any(child is not None and needed.get(child) for child in node._next)
 
 
 def _run_node(node, grads, create_graph):
@@ -292,7 +293,7 @@ def _count_dependencies(roots, needed) -> dict:
     get = dependencies.get
     if needed is None:  # the common case, kept lean: it visits every edge of the graph
         while stack:
-            for child, _ in stack.pop().next_functions:
+            for child in stack.pop()._next:
                 if child is not None:
                     count = get(child)
                     if count is None:
@@ -304,7 +305,7 @@ def _count_dependencies(roots, needed) -> dict:
         return dependencies
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is None or not needed.get(child):
                 continue
             count = get(child)
@@ -325,13 +326,13 @@ def _needed_nodes(roots, targets) -> dict:
         node, children_done = stack.pop()
         if children_done:
             needed[node] = node in targets or any(
-                child is not None and needed.get(child) for child, _ in node.next_functions)
+                child is not None and needed.get(child) for child in node._next)
             continue
         if node in needed:
             continue
         needed[node] = False
         stack.append((node, True))
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is not None and child not in needed:
                 stack.append((child, False))
     return needed

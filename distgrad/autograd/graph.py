@@ -55,7 +55,10 @@ class Node:
 
     # A node made by a single-output op has one output; custom Functions may have more.
     num_outputs = 1
-    next_functions: tuple = ()
+    # The edges, stored flat for the engine: the input nodes (None for an input that needs
+    # no gradient) and, only if some input is not output 0 of its node, the output numbers.
+    _next: tuple = ()
+    _next_nr = None
     _pre_hooks = None        # fn(grad_outputs) -> new grad_outputs or None
     _post_hooks = None       # fn(grad_inputs, grad_outputs) -> new grad_inputs or None
     _tensor_hooks = None     # {output_nr: [fn(grad) -> grad or None]}: hooks of non-leaf tensors
@@ -70,6 +73,19 @@ class Node:
     def name(self) -> str:
         """Return the node's name, e.g. ``'MulBackward0'``."""
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """The ``(node, output_nr)`` edges to the inputs' nodes, ``(None, 0)`` where none."""
+        nrs = self._next_nr or (0,) * len(self._next)
+        return tuple((child, nr if child is not None else 0)
+                     for child, nr in zip(self._next, nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges) -> None:
+        self._next = tuple(child for child, _ in edges)
+        nrs = tuple(nr for _, nr in edges)
+        self._next_nr = nrs if any(nrs) else None
 
     @property
     def metadata(self) -> dict:

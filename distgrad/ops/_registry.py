@@ -32,7 +32,6 @@ __all__ = ["OpSpec", "defop", "apply", "apply1", "apply2", "OpNode"]
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _NO_PARAMS: dict = {}
-_NO_EDGE = (None, 0)
 _NONES = ((), (None,), (None, None), (None, None, None))
 _ndarray = np.ndarray
 _new_tensor = _new_object = object.__new__
@@ -128,7 +127,7 @@ class OpNode(Node):
             if inputs is not None:
                 inputs = self._arrays
         if inputs is None:
-            n = len(self.next_functions)
+            n = len(self._next)
             inputs = _NONES[n] if n < len(_NONES) else (None,) * n
         return inputs, out
 
@@ -142,18 +141,18 @@ class OpNode(Node):
         if meta is None and not params and vjps.__class__ is tuple:
             # The common case, without argument packing: one or two inputs, no parameters,
             # no broadcasting to undo.
-            edges = self.next_functions
-            if len(edges) == 1:
+            children = self._next
+            if len(children) == 1:
                 return [vjps[0](xp, grad, out, inputs[0])]
-            if len(edges) == 2:
+            if len(children) == 2:
                 x, y = inputs
-                return [vjps[0](xp, grad, out, x, y) if edges[0][0] is not None else None,
-                        vjps[1](xp, grad, out, x, y) if edges[1][0] is not None else None]
+                return [vjps[0](xp, grad, out, x, y) if children[0] is not None else None,
+                        vjps[1](xp, grad, out, x, y) if children[1] is not None else None]
         if callable(vjps):
-            needs = [child is not None for child, _ in self.next_functions]
+            needs = [child is not None for child in self._next]
             return list(vjps(xp, grad, out, needs, *inputs, **params))
         grads = []
-        for i, (child, _) in enumerate(self.next_functions):
+        for i, child in enumerate(self._next):
             grads.append(None if child is None else
                          self._input_grad(xp, i, vjps[i](xp, grad, out, *inputs, **params)))
         return grads
@@ -271,20 +270,26 @@ def _make_binary(spec: OpSpec):
             if rx:
                 if x._base is not None and x._vc[0] != x._view_version:
                     _refresh_view(x)  # its base changed in place since the view was made
-                fn = x.grad_fn
-                edge_x = (fn, x._output_nr) if fn is not None else (
-                    x._accumulator or x._get_accumulator(), 0)
+                fn_x = x.grad_fn
+                if fn_x is None:
+                    fn_x, nr_x = x._accumulator or x._get_accumulator(), 0
+                else:
+                    nr_x = x._output_nr
             else:
-                edge_x = _NO_EDGE
+                fn_x, nr_x = None, 0
             if ry:
                 if y._base is not None and y._vc[0] != y._view_version:
                     _refresh_view(y)
-                fn = y.grad_fn
-                edge_y = (fn, y._output_nr) if fn is not None else (
-                    y._accumulator or y._get_accumulator(), 0)
+                fn_y = y.grad_fn
+                if fn_y is None:
+                    fn_y, nr_y = y._accumulator or y._get_accumulator(), 0
+                else:
+                    nr_y = y._output_nr
             else:
-                edge_y = _NO_EDGE
-            node.next_functions = (edge_x, edge_y)
+                fn_y, nr_y = None, 0
+            node._next = (fn_x, fn_y)
+            if nr_x or nr_y:  # an output of a multi-output node
+                node._next_nr = (nr_x, nr_y)
             node._epoch = _INPLACE_EPOCH[0]
             if save_inputs:
                 node._inputs = (x, y)
@@ -342,8 +347,11 @@ def _make_unary(spec: OpSpec):
             if x._base is not None and x._vc[0] != x._view_version:
                 _refresh_view(x)  # its base changed in place since the view was made
             fn = x.grad_fn
-            node.next_functions = ((fn, x._output_nr) if fn is not None else (
-                x._accumulator or x._get_accumulator(), 0),)
+            if fn is None:
+                fn = x._accumulator or x._get_accumulator()
+            elif x._output_nr:
+                node._next_nr = (x._output_nr,)
+            node._next = (fn,)
             node._epoch = _INPLACE_EPOCH[0]
             if save_inputs:
                 node._inputs = (x,)
@@ -371,12 +379,13 @@ def _make_unary(spec: OpSpec):
 def _record(spec, result, inputs, arrays, params, reduce=True):
     node = _new_object(spec.node_cls)
     save_inputs = spec.save_inputs
-    edges = []
+    children = []
+    output_nrs = None
     versions = None
     i = 0
     for x in inputs:
         if not isinstance(x, Tensor):
-            edges.append(_NO_EDGE)
+            children.append(None)
             i += 1
             continue
         if save_inputs:
@@ -390,14 +399,20 @@ def _record(spec, result, inputs, arrays, params, reduce=True):
                 _refresh_view(x)  # its base changed in place since the view was made
             fn = x.grad_fn
             if fn is not None:
-                edges.append((fn, x._output_nr))
+                children.append(fn)
+                if x._output_nr:
+                    if output_nrs is None:
+                        output_nrs = [0] * len(inputs)
+                    output_nrs[i] = x._output_nr
             else:
                 acc = x._accumulator
-                edges.append((acc if acc is not None else x._get_accumulator(), 0))
+                children.append(acc if acc is not None else x._get_accumulator())
         else:
-            edges.append(_NO_EDGE)
+            children.append(None)
         i += 1
-    node.next_functions = tuple(edges)
+    node._next = tuple(children)
+    if output_nrs is not None:
+        node._next_nr = tuple(output_nrs)
     node._epoch = _INPLACE_EPOCH[0]
     if params:
         node._params = params
