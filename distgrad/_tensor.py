@@ -83,6 +83,16 @@ class Tensor(_tensor_methods.TensorMethods):
                 f"only Tensors of floating point dtype can require gradients, got "
                 f"{_dtype_name(self._data.dtype)}; convert first, e.g. t.float()")
         self._requires_grad = value
+        if value:
+            self._own_fields()
+
+    def _own_fields(self) -> None:
+        """Copy the class-level defaults of the fields that recording an op reads into the
+        instance: Python 3.11 reads an attribute that only the class has through its slow
+        generic path, and a leaf that requires grad is read by every op that uses it. (Op
+        results get the same fields when they are made.)"""
+        self.grad_fn, self._base, self._vc, self._output_nr = (
+            self.grad_fn, self._base, self._vc, self._output_nr)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return ``self``."""

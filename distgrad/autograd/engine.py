@@ -119,7 +119,8 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
         epoch = inplace_epoch[0]  # only a general node (a hook) can change a tensor in place
         while ready:
             node, grads = pop_ready()
-            if fast and node._fast and grads is not None:
+            info = node._fast
+            if fast and info is not None and grads is not None:
                 arrays = node._arrays
                 if arrays is None or node._epoch != epoch:
                     # Released, or some tensor changed in place since the node was recorded:
@@ -127,10 +128,10 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                     arrays, out = node._saved_values(False)
                 else:
                     out = node._out
-                if free and node._frees:
+                vjps, frees, params, meta = info
+                if free and frees:
                     node._released = True
                     node._inputs = node._arrays = node._out = None
-                params, meta, vjps = node._params, node._meta, node._vjps
                 i = 0
                 for child in node._next:
                     if child is not None:

@@ -67,8 +67,8 @@ class Node:
     _anomaly_trace = None    # forward stack recorded under detect_anomaly
     _released = False
     _frees = True            # whether release() has saved values to free
-    _fast = False            # whether the engine may run it inline (table ops
-                             # without hooks)
+    _fast = None             # (vjps, frees, params, meta) of a table op without hooks, which
+                             # the engine runs inline; None: through apply()
 
     def name(self) -> str:
         """Return the node's name, e.g. ``'MulBackward0'``."""
@@ -132,7 +132,7 @@ class Node:
     def _mark_hooked(self) -> None:
         """The node has hooks or retained grads: the engine's fast path must not run it."""
         self._has_hooks = True
-        self._fast = False
+        self._fast = None
 
     def _record_anomaly_trace(self) -> None:
         """Keep the forward's stack, up to the user's call into distgrad."""

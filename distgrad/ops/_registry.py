@@ -43,7 +43,7 @@ class OpSpec:
     """One row of the op table."""
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
-                 "is_view", "jvp", "node_cls", "unary", "binary")
+                 "is_view", "jvp", "node_cls", "fast", "unary", "binary")
 
     def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp):
         self.name = name
@@ -79,9 +79,11 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     """
     spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp)
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
-    spec.node_cls = type(node_name, (OpNode,), {
-        "spec": spec, "__doc__": doc, "_frees": save_inputs or save_output,
-        "_fast": vjps.__class__ is tuple, "_vjps": vjps})
+    frees = save_inputs or save_output
+    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc, "_frees": frees})
+    # What the engine's inline path reads from a node (Node._fast); variadic VJPs run
+    # through OpNode.apply instead.
+    spec.fast = (vjps, frees, _NO_PARAMS, None) if vjps.__class__ is tuple else None
     # Fast entry points for ops called without parameters (the elementwise ones).
     arity = len(vjps) if vjps.__class__ is tuple and not is_view else 0
     spec.unary = _make_unary(spec) if arity == 1 else None
@@ -244,7 +246,7 @@ def _make_binary(spec: OpSpec):
     closure, one call), so the recording is :func:`_record`'s unrolled for two inputs and
     the spec's fields are closure constants. Change it, :func:`_make_unary` and
     :func:`_record` together."""
-    forward, node_cls = spec.forward, spec.node_cls
+    forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
     save_inputs, save_output, broadcast = spec.save_inputs, spec.save_output, spec.broadcast
 
     def binary(x, y):
@@ -265,6 +267,8 @@ def _make_binary(spec: OpSpec):
             dtype = out.dtype
         result = _new_tensor(Tensor)
         result._data = out
+        result._base = None
+        result._output_nr = 0
         if (rx or ry) and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
             node = _new_object(node_cls)
             if rx:
@@ -304,6 +308,9 @@ def _make_binary(spec: OpSpec):
             if save_output:
                 node._out = out
                 node._out_vc = result._vc = [0]
+            else:
+                node._out = None
+            node._fast = fast
             if broadcast:
                 # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards;
                 # equal ndim and size mean equal shapes, unless the result is empty.
@@ -311,7 +318,7 @@ def _make_binary(spec: OpSpec):
                 if ((rx and (xa.ndim != ndim or xa.size != size or xa.dtype is not dtype))
                         or (ry and (ya.ndim != ndim or ya.size != size or ya.dtype is not dtype))
                         or not size):
-                    node._meta = _reduction_meta((x, y), out)
+                    _set_meta(node, _reduction_meta((x, y), out))
             if _engine_flags.anomaly:
                 node._record_anomaly_trace()
             result.grad_fn = node
@@ -328,7 +335,7 @@ def _make_unary(spec: OpSpec):
     """Make ``spec.unary(x)``: :func:`apply` for a unary op without parameters, on a Tensor;
     :func:`_record` unrolled for one input, as in :func:`_make_binary`. Change the three
     together."""
-    forward, node_cls = spec.forward, spec.node_cls
+    forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
     save_inputs, save_output = spec.save_inputs, spec.save_output
 
     def unary(x):
@@ -342,6 +349,8 @@ def _make_unary(spec: OpSpec):
             dtype = out.dtype
         result = _new_tensor(Tensor)
         result._data = out
+        result._base = None
+        result._output_nr = 0
         if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
             node = _new_object(node_cls)
             if x._base is not None and x._vc[0] != x._view_version:
@@ -364,6 +373,9 @@ def _make_unary(spec: OpSpec):
             if save_output:
                 node._out = out
                 node._out_vc = result._vc = [0]
+            else:
+                node._out = None
+            node._fast = fast
             if _engine_flags.anomaly:
                 node._record_anomaly_trace()
             result.grad_fn = node
@@ -425,8 +437,10 @@ def _record(spec, result, inputs, arrays, params, reduce=True):
     if spec.save_output:
         node._out = result._data
         node._out_vc = result._vc = [0] if result._vc is None else result._vc
+    node._fast = spec.fast if spec.fast is None or not params else (
+        spec.vjps, spec.fast[1], params, None)
     if spec.broadcast and reduce:
-        node._meta = _reduction_meta(inputs, result._data)
+        _set_meta(node, _reduction_meta(inputs, result._data))
     if _engine_flags.anomaly:
         node._record_anomaly_trace()
     result.grad_fn = node
@@ -464,6 +478,14 @@ def _push_tangent(spec, result, inputs, arrays, params):
         tangent = np.broadcast_to(tangent, out.shape)
     if out.dtype.kind == "f":
         result._tangent = (_forward_ad.token, np.array(tangent, dtype=out.dtype))
+
+
+def _set_meta(node, meta) -> None:
+    """Give ``node`` its gradient reductions (see :func:`_reduction_meta`)."""
+    node._meta = meta
+    if meta is not None and node._fast is not None:
+        vjps, frees, params, _ = node._fast
+        node._fast = (vjps, frees, params, meta)
 
 
 def _reduction_meta(inputs, out):
