@@ -32,6 +32,7 @@ __all__ = ["OpSpec", "defop", "apply", "apply1", "apply2", "OpNode"]
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _NO_PARAMS: dict = {}
+_PY_NUMBERS = frozenset((int, float, bool))
 _NONES = ((), (None,), (None, None), (None, None, None))
 _ndarray = np.ndarray
 _new_tensor = _new_object = object.__new__
@@ -311,14 +312,13 @@ def _make_binary(spec: OpSpec):
             else:
                 node._out = None
             node._fast = fast
-            if broadcast:
-                # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards;
-                # equal ndim and size mean equal shapes, unless the result is empty.
-                ndim, size = out.ndim, out.size
-                if ((rx and (xa.ndim != ndim or xa.size != size or xa.dtype is not dtype))
-                        or (ry and (ya.ndim != ndim or ya.size != size or ya.dtype is not dtype))
-                        or not size):
-                    _set_meta(node, _reduction_meta((x, y), out))
+            # Only a broadcast (or a dtype promotion) needs the gradient reduced afterwards.
+            # A Python number never broadcasts a tensor up, nor promotes a float one.
+            if broadcast and xa.__class__ not in _PY_NUMBERS and ya.__class__ not in _PY_NUMBERS \
+                    and (xa.__class__ is not _ndarray or ya.__class__ is not _ndarray
+                         or xa.shape != ya.shape or (rx and xa.dtype is not dtype)
+                         or (ry and ya.dtype is not dtype)):
+                _set_meta(node, _reduction_meta((x, y), out))
             if _engine_flags.anomaly:
                 node._record_anomaly_trace()
             result.grad_fn = node
