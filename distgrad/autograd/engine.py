@@ -114,8 +114,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
         # straight to its input's node. Everything else goes through _run_general.
         fast = capture is None and needed is None and not anomaly and not create_graph
         free = not retain_graph
-        raw = _backends_raw()
-        inplace_epoch = _inplace_epoch()
+        raw, inplace_epoch = _OPS_REFS or _ops_refs()
         epoch = inplace_epoch[0]  # only a general node (a hook) can change a tensor in place
         while ready:
             node, grads = pop_ready()
@@ -160,11 +159,15 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                                        accumulate, only_leaves, needed, owned, anomaly)
                 if not retain_graph and node._frees:
                     node.release()
-                if outputs is None:
-                    outputs = _NO_GRADS * len(node._next)
-                for (child, nr), grad in zip(node.next_functions, outputs):
-                    if child is not None and (needed is None or needed.get(child)):
-                        _deliver(pending, dependencies, push_ready, child, nr, grad)
+                children = node._next
+                if children:
+                    if outputs is None:
+                        outputs = _NO_GRADS * len(children)
+                    nrs = node._next_nr
+                    for i, child in enumerate(children):
+                        if child is not None and (needed is None or needed.get(child)):
+                            _deliver(pending, dependencies, push_ready, child,
+                                     nrs[i] if nrs else 0, outputs[i])
                 epoch = inplace_epoch[0]
             if progress_hooks:
                 for hook in tuple(progress_hooks):
@@ -220,16 +223,18 @@ def _deliver(pending, dependencies, push_ready, child, nr, grad):
         push_ready((child, pending.pop(child, None)))
 
 
-def _backends_raw():
-    from ..ops import _backends  # the ops package imports the engine: import when first used
-
-    return _backends.raw
+_OPS_REFS = None
 
 
-def _inplace_epoch() -> list:
+def _ops_refs() -> tuple:
+    """The raw-array backend and the global in-place counter, imported on first use (the
+    ops package imports the engine)."""
+    global _OPS_REFS
     from .._tensor import _INPLACE_EPOCH
+    from ..ops import _backends
 
-    return _INPLACE_EPOCH
+    _OPS_REFS = (_backends.raw, _INPLACE_EPOCH)
+    return _OPS_REFS
 
 
 def _leads_further(node, needed) -> bool:
