@@ -293,9 +293,9 @@ def _add_pending(pending, node, nr, grad):
 
 def _count_dependencies(roots, needed) -> dict:
     """For every node below the roots, the number of edges that point at it."""
-    dependencies: dict = {}
-    root_nodes = {node for node, _ in roots}
-    stack = list(root_nodes)
+    # Roots start at 0, so that a root found below another root is counted, not walked twice.
+    dependencies: dict = dict.fromkeys((node for node, _ in roots), 0)
+    stack = list(dependencies)
     get = dependencies.get
     if needed is None:  # the common case, kept lean: it visits every edge of the graph
         while stack:
@@ -304,8 +304,7 @@ def _count_dependencies(roots, needed) -> dict:
                     count = get(child)
                     if count is None:
                         dependencies[child] = 1
-                        if child not in root_nodes:
-                            stack.append(child)
+                        stack.append(child)
                     else:
                         dependencies[child] = count + 1
         return dependencies
@@ -317,8 +316,7 @@ def _count_dependencies(roots, needed) -> dict:
             count = get(child)
             if count is None:
                 dependencies[child] = 1
-                if child not in root_nodes:
-                    stack.append(child)
+                stack.append(child)
             else:
                 dependencies[child] = count + 1
     return dependencies
