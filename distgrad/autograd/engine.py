@@ -154,6 +154,10 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                             _deliver(pending, dependencies, push_ready, child,
                                      node._next_nr[i] if node._next_nr else 0, g)
                     i += 1
+            elif fast and node.__class__ is AccumulateGrad and not node._has_hooks:
+                if grads is not None:
+                    node.accumulate_array(grads, owned)
+                    epoch = inplace_epoch[0]  # a second accumulation adds in place
             else:
                 outputs = _run_general(node, grads, create_graph, capture, captured,
                                        accumulate, only_leaves, needed, owned, anomaly)

@@ -177,6 +177,8 @@ def _refresh_view(view) -> None:
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
+    _frees = False  # nothing saved
+
     def __init__(self, variable):
         self.variable = variable
 
@@ -202,6 +204,23 @@ class AccumulateGrad(Node):
         store_grad(leaf, grad, create_graph, owned)
         for hook in leaf._post_accumulate_hooks or ():
             hook(leaf)
+
+    def accumulate_array(self, grad: np.ndarray, owned: set) -> None:
+        """:meth:`accumulate` for the engine's plain backward (``grad`` an array, no
+        create_graph): a leaf's first gradient that nothing else can reach is stored as is."""
+        leaf = self.variable
+        if leaf._hooks:
+            grad = self.run_leaf_hooks(grad, False)
+        if (leaf.grad is None and grad.__class__ is np.ndarray and grad.base is None
+                and grad.dtype == leaf._data.dtype and id(grad) not in owned
+                and grad.flags.writeable):
+            owned.add(id(grad))
+            leaf.grad = (_TENSOR or _tensor_class())._wrap(grad)
+        else:
+            store_grad(leaf, grad, False, owned)
+        if leaf._post_accumulate_hooks:
+            for hook in tuple(leaf._post_accumulate_hooks):
+                hook(leaf)
 
 
 def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
