@@ -151,9 +151,7 @@ class Tensor(_tensor_methods.TensorMethods):
             create_graph: record the backward pass so higher-order derivatives can be taken.
             inputs: only accumulate into these tensors' ``.grad``.
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """Return a tensor sharing storage (and version counter) with no graph history."""
@@ -462,6 +460,17 @@ class Tensor(_tensor_methods.TensorMethods):
         return _inplace.uniform_(self, a, b)
 
 
+def _bump_versions(tensors) -> None:
+    """Bump the version counter of each of ``tensors`` (changed in place together, as by an
+    optimizer step) and the global in-place epoch once."""
+    for t in tensors:
+        vc = t._vc
+        if vc is None:
+            vc = t._vc = [0]
+        vc[0] += 1
+    _INPLACE_EPOCH[0] += 1
+
+
 def _is_float64_source(data) -> bool:
     """An ndarray (or NumPy scalar) of float64 keeps float64; Python floats become float32."""
     return isinstance(data, (np.ndarray, np.floating)) and data.dtype == np.float64
@@ -476,6 +485,7 @@ def _dtype_name(np_dtype) -> str:
 
 # The op modules import Tensor, so they are bound here, once the class exists.
 from . import ops as _ops  # noqa: E402
+from .autograd import backward as _autograd_backward  # noqa: E402
 from .autograd.graph import AccumulateGrad  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402

@@ -68,6 +68,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         create_graph: record the backward pass for higher-order derivatives.
         inputs: if given, only these tensors accumulate gradients.
     """
+    if grad_tensors is None and inputs is None and not create_graph:
+        values = getattr(tensors, "_data", None)
+        if values is not None and values.size == 1:  # loss.backward(): kept lean
+            engine.run_backward([_root(tensors, 0)], [np.ones(values.shape, values.dtype)],
+                                retain_graph=bool(retain_graph), create_graph=False)
+            return
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grads) != len(tensors):

@@ -82,7 +82,8 @@ class Linear(Module):
             raise RuntimeError(f"Linear: expected input with {self.in_features} features in its "
                                f"last dimension, got {shape[-1] if shape else 'a 0-d tensor'} "
                                f"(input shape {list(shape)})")
-        return apply_linear(input, self.weight, self.bias)
+        params = self._parameters  # not self.weight: Module.__getattr__ is the slow path
+        return apply_linear(input, params["weight"], params["bias"])
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

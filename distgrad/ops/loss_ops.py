@@ -86,19 +86,22 @@ def _per_unit(xp, g, reduction):
 
 def _ce_forward(x, *, target, weight, ignore_index, reduction, smoothing, plain):
     if plain:  # no weight, no smoothing, every target valid: the common case, kept lean
-        shifted = x - x.max(axis=1, keepdims=True)
-        losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(target)), target]
+        # (ufunc reductions called directly: ndarray.max/.sum/.mean go through Python)
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
+        losses = np.log(np.add.reduce(np.exp(shifted), axis=1))
+        losses -= shifted[np.arange(len(target)), target]
         if reduction == "none":
             return losses
-        return np.asarray(losses.mean() if reduction == "mean" else losses.sum())
+        total = np.add.reduce(losses)
+        return np.asarray(total / len(losses) if reduction == "mean" else total)
     return _index_loss(_log_softmax(x), target, weight, ignore_index, reduction, smoothing)
 
 
 def _ce_grad(xp, g, out, x, *, target, weight, ignore_index, reduction, smoothing, plain):
     if plain and xp is _backends.raw:
         # softmax - one_hot, scaled, in place in one buffer.
-        p = np.exp(x - x.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = np.exp(x - np.maximum.reduce(x, axis=1, keepdims=True))
+        p /= np.add.reduce(p, axis=1, keepdims=True)
         p[np.arange(len(target)), target] -= 1
         p *= g / len(target) if reduction == "mean" else _per_unit(xp, g, reduction)
         return p
@@ -201,8 +204,12 @@ def _check_index_target(target, input_shape, name, ignore_index) -> bool:
         raise RuntimeError(f"{name}: expected target of shape {shape_str(expected)} for input of "
                            f"shape {shape_str(input_shape)}, got {shape_str(target.shape)}")
     n_classes = input_shape[1] if len(input_shape) > 1 else input_shape[0]
-    if target.size == 0 or (target.min() >= 0 and target.max() < n_classes):
-        return target.size > 0
+    if target.size == 0:
+        return False
+    # Viewed as unsigned, a negative index is huge: one reduction checks both bounds.
+    unsigned = target.view(np.uint64) if target.dtype == np.int64 else target
+    if np.maximum.reduce(unsigned, axis=None) < n_classes:
+        return True
     bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
     if bad.any():
         value = int(target[bad].flat[0])

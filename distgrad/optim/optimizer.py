@@ -109,12 +109,13 @@ class Optimizer:
                 (which differs when there is momentum or weight decay).
         """
         for group in self.param_groups:
+            if set_to_none:
+                for p in group["params"]:
+                    p.grad = None
+                continue
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
                     continue
                 if grad.grad_fn is not None:
                     grad.detach_()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _bump_versions
 from .optimizer import Optimizer
 
 __all__ = ["SGD", "sgd"]
@@ -69,33 +69,27 @@ class SGD(Optimizer):
                 the loss.
         """
         loss = self._run_closure(closure)
+        state = self.state
         for group in self.param_groups:
+            stepped = [p for p in group["params"] if p.grad is not None]
+            if not stepped:
+                continue
             momentum = float(group["momentum"])
-            params, grads, bufs = [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                params.append(p._data)
-                grads.append(p.grad._data)
-                if momentum != 0:
-                    buf = self.state[p].get("momentum_buffer")
-                    bufs.append(None if buf is None else buf._data)
-
-            sgd(params, grads, bufs, lr=float(group["lr"]), momentum=momentum,
-                dampening=float(group["dampening"]),
+            if momentum != 0:
+                states = [state[p] for p in stepped]
+                bufs = [s.get("momentum_buffer") for s in states]
+                bufs = [None if buf is None else buf._data for buf in bufs]
+            else:
+                bufs = []
+            sgd([p._data for p in stepped], [p.grad._data for p in stepped], bufs,
+                lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
                 weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
                 maximize=group["maximize"])
-
-            i = 0
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if momentum != 0:
-                    state = self.state[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor._wrap(bufs[i])
-                i += 1
-                p._bump_version()
+            if momentum != 0:
+                for s, buf in zip(states, bufs):
+                    if "momentum_buffer" not in s:
+                        s["momentum_buffer"] = Tensor._wrap(buf)
+            _bump_versions(stepped)
         return loss
 
 
@@ -111,30 +105,25 @@ def sgd(params: list[np.ndarray], grads: list[np.ndarray],
 
     See :class:`SGD` for details.
     """
+    neg_lr = -lr
     for i, param in enumerate(params):
         grad = grads[i]
         if weight_decay != 0:
-            decayed = np.multiply(param, weight_decay)
+            decayed = param * weight_decay
             if maximize:
                 grad = np.subtract(decayed, grad, out=decayed)
             else:
                 grad = np.add(grad, decayed, out=decayed)
         elif maximize:
-            grad = np.negative(grad)
+            grad = -grad
 
         if momentum != 0:
             buf = momentum_buffer_list[i]
             if buf is None:
                 buf = momentum_buffer_list[i] = np.array(grad, copy=True)
             else:
-                np.multiply(buf, momentum, out=buf)
-                if dampening == 0:
-                    np.add(buf, grad, out=buf)
-                else:
-                    np.add(buf, np.multiply(grad, 1 - dampening), out=buf)
-            if nesterov:
-                grad = np.add(grad, np.multiply(buf, momentum))
-            else:
-                grad = buf
+                buf *= momentum
+                buf += grad if dampening == 0 else grad * (1 - dampening)
+            grad = grad + buf * momentum if nesterov else buf
 
-        np.add(param, np.multiply(grad, -lr), out=param)
+        param += grad * neg_lr  # p - lr * g, rounded as PyTorch's p.add_(g, alpha=-lr)
