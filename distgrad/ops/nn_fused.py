@@ -37,13 +37,13 @@ def _linear_grad_weight(xp, g, out, x, w, b=None):
     if g.ndim > 2:
         g = xp.reshape(g, (-1, g.shape[-1]))
         x = xp.reshape(x, (-1, x.shape[-1]))
-    return xp.matmul(xp.swapaxes(g, 0, 1), x)
+    return xp.matmul(g.T, x)  # (out, N) @ (N, in): row-major, like the weight
 
 
 def _linear_grad_bias(xp, g, out, x, w, b=None):
     if g.ndim == 1:
         return g
-    return xp.sum(g, axis=tuple(range(g.ndim - 1)))
+    return xp.sum(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
 _LINEAR_VJPS = (_linear_grad_input, _linear_grad_weight, _linear_grad_bias)
