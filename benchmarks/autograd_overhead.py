@@ -110,38 +110,21 @@ def mlp_step_numpy(params, x, y, lr=0.01):
     return loss
 
 
-def mlp_distgrad(dg, params, x, y):
-    ws = [dg.tensor(p, requires_grad=True) for p in params]
-    xt, yt = dg.from_numpy(x), dg.from_numpy(y)
+def mlp_autograd(lib, params, x, y):
+    """The same step for ``lib`` = distgrad or torch: one source, as ``import distgrad as
+    torch`` promises; SGD is written out on the raw tensors under ``no_grad``."""
+    ws = [lib.tensor(p, requires_grad=True) for p in params]
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+    cross_entropy = lib.nn.functional.cross_entropy
 
     def step(lr=0.01):
         w1, b1, w2, b2, w3, b3 = ws
         h1 = (xt @ w1.T + b1).relu()
         h2 = (h1 @ w2.T + b2).relu()
         logits = h2 @ w3.T + b3
-        logp = logits.log_softmax(dim=1)
-        loss = -logp[dg.arange(len(y)), yt].mean()
+        loss = cross_entropy(logits, yt)
         loss.backward()
-        with dg.no_grad():
-            for p in ws:
-                p -= lr * p.grad
-                p.grad = None
-        return float(loss)
-    return step
-
-
-def mlp_torch(torch, params, x, y):
-    ws = [torch.tensor(p, requires_grad=True) for p in params]
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step(lr=0.01):
-        w1, b1, w2, b2, w3, b3 = ws
-        h1 = (xt @ w1.T + b1).relu()
-        h2 = (h1 @ w2.T + b2).relu()
-        logits = h2 @ w3.T + b3
-        loss = torch.nn.functional.cross_entropy(logits, yt)
-        loss.backward()
-        with torch.no_grad():
+        with lib.no_grad():
             for p in ws:
                 p -= lr * p.grad
                 p.grad = None
@@ -188,11 +171,11 @@ def _rss_child(which: str) -> None:
             return mlp_step_numpy(params, x, y)
     elif which == "distgrad":
         import distgrad
-        step = mlp_distgrad(distgrad, params, x, y)
+        step = mlp_autograd(distgrad, params, x, y)
     else:
         import torch
         torch.set_num_threads(1)
-        step = mlp_torch(torch, params, x, y)
+        step = mlp_autograd(torch, params, x, y)
     for _ in range(5):
         step()
     # VmHWM is this process's own peak (ru_maxrss would include the parent's before exec).
@@ -233,9 +216,12 @@ def main() -> None:
     params, x, y = mlp_params()
     np_params = [p.copy() for p in params]
     steps = {"numpy": lambda: mlp_step_numpy(np_params, x, y)}
-    steps["distgrad"] = mlp_distgrad(distgrad, [p.copy() for p in params], x, y)
+    steps["distgrad"] = mlp_autograd(distgrad, [p.copy() for p in params], x, y)
     if torch is not None:
-        steps["torch"] = mlp_torch(torch, [p.copy() for p in params], x, y)
+        steps["torch"] = mlp_autograd(torch, [p.copy() for p in params], x, y)
+    first = {name: step() for name, step in steps.items()}  # the same loss: the same maths
+    for name, loss in first.items():
+        assert abs(loss - first["numpy"]) < 1e-4 * abs(first["numpy"]), (name, loss, first)
     mlp = _interleaved(steps, args.rounds, 10)
 
     print(f"(a) chain of {CHAIN_OPS} elementwise ops on {VECTOR} float32, forward + backward")

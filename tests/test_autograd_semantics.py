@@ -274,6 +274,21 @@ class TestAccumulation:
         v[:] = 7.0
         np.testing.assert_allclose(arr(x.grad), np.ones((2, 2)))
 
+    def test_grad_through_a_transpose_is_row_major_and_exact(self):
+        # W.T's backward hands W a view of a fresh array: stored without a copy, row-major.
+        x, w = dg.randn(4, 3), dg.randn(5, 3, requires_grad=True)
+        (x @ w.T).sum().backward()
+        assert w.grad.numpy().flags.c_contiguous
+        np.testing.assert_allclose(arr(w.grad), np.ones((5, 4)) @ arr(x), rtol=1e-6)
+
+    def test_views_of_one_gradient_are_copied_for_each_leaf(self):
+        a, b = leaf([1.0, 2.0]), leaf([3.0])
+        dg.cat([a, b]).backward(dg.tensor([4.0, 5.0, 6.0]))
+        assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+        a.grad.add_(1.0)
+        np.testing.assert_allclose(arr(b.grad), [6.0])
+        np.testing.assert_allclose(arr(a.grad), [5.0, 6.0])
+
     def test_retained_grad_and_leaf_grad_are_distinct(self):
         x = leaf([1.0, 2.0])
         y = x * 1

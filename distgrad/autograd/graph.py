@@ -211,7 +211,8 @@ class AccumulateGrad(Node):
         leaf = self.variable
         if leaf._hooks:
             grad = self.run_leaf_hooks(grad, False)
-        if (leaf.grad is None and grad.__class__ is np.ndarray and grad.base is None
+        if (leaf.grad is None and grad.__class__ is np.ndarray
+                and (grad.base is None or _is_exclusive_view(grad))
                 and grad.dtype == leaf._data.dtype and id(grad) not in owned
                 and grad.flags.writeable):
             owned.add(id(grad))
@@ -235,7 +236,7 @@ def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
     dtype = tensor._data.dtype
     if tensor.grad is None:
         if (grad.dtype != dtype or id(grad) in owned or not grad.flags.writeable
-                or (grad.base is not None and sys.getrefcount(grad.base) > 2)):
+                or (grad.base is not None and not _is_exclusive_view(grad))):
             # Copy unless ``grad`` is the only way to reach its memory: .grad must never
             # alias another tensor's gradient, a user's array or a saved value.
             grad = np.array(grad, dtype=dtype, order="K" if grad.ndim < 2 else "C")
@@ -249,6 +250,22 @@ def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
                 f"{existing.shape}; set .grad to None or to a tensor of the parameter's shape")
         existing += grad
         tensor.grad._bump_version()
+
+
+def _base_refs(view) -> int:
+    base = view.base
+    return sys.getrefcount(base)
+
+
+# What _base_refs counts for a base that only its view holds, measured the same way (the
+# interpreter's own references vary between Python versions).
+_EXCLUSIVE_BASE_REFS = _base_refs(np.empty(2)[:1])
+
+
+def _is_exclusive_view(grad) -> bool:
+    """Whether ``grad`` is a C-contiguous view whose memory nothing else can reach (say the
+    transpose of a fresh matmul result): it may become a ``.grad`` without a copy."""
+    return _base_refs(grad) <= _EXCLUSIVE_BASE_REFS and grad.flags.c_contiguous
 
 
 _TENSOR = None

@@ -126,10 +126,11 @@ def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
 def _binary_inplace(t, other, ufunc, op, alpha=1):
     if alpha != 1:
         other = ew.mul(other, alpha) if isinstance(other, Tensor) else _array(other) * alpha
-    if _records(t, other):
-        return _rebase(t, op, other)
-    if grad_mode._state.enabled:
-        _check_leaf(t)
+    if grad_mode._state.enabled or _forward_ad.depth:  # (not under no_grad: an optimizer)
+        if _records(t, other):
+            return _rebase(t, op, other)
+        if grad_mode._state.enabled:
+            _check_leaf(t)
     return _numpy_inplace(t, ufunc, other)
 
 

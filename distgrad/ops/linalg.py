@@ -89,7 +89,7 @@ def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
     x, y = _array(input), _array(other)
     if getattr(x, "ndim", 0) == 2 and getattr(y, "ndim", 0) == 2 and x.shape[1] == y.shape[0]:
-        return apply(MATMUL, input, other)  # the common case, checked in one line
+        return MATMUL.binary(input, other)  # the common case, checked in one line
     _check_matmul(x, y, "matmul")
     nd_x, nd_y = np.ndim(_array(input)), np.ndim(_array(other))
     if nd_x == 2 and nd_y == 2:
