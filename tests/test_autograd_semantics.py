@@ -109,6 +109,7 @@ NODE_NAMES = [
     (lambda x, w, v: x.sign(), "SignBackward0"),
     (lambda x, w, v: x.clamp(0, 1), "ClampBackward1"),
     (lambda x, w, v: x.clamp(min=0), "ClampBackward1"),
+    (lambda x, w, v: x.clamp(min=v), "ClampBackward0"),
     (lambda x, w, v: x.max(), "MaxBackward1"),
     (lambda x, w, v: x.max(0).values, "MaxBackward0"),
     (lambda x, w, v: x.min(), "MinBackward1"),
@@ -1566,6 +1567,14 @@ class TestKinks:
     def test_relu_and_abs_give_zero_at_zero(self):
         assert grad_of(dg.relu, [0.0, 1.0, -1.0]) == [0.0, 1.0, 0.0]
         assert grad_of(dg.abs, [0.0, 1.0, -1.0]) == [0.0, 1.0, -1.0]
+
+    def test_clamp_gives_tensor_bounds_their_gradient(self):
+        # PyTorch's answer for the same call: x.grad [0, 1, 0], lo.grad [1, 0, 0], hi.grad 1.
+        x, lo, hi = leaf([-2.0, 0.5, 3.0]), leaf([0.0, 0.0, 0.0]), leaf(1.0)
+        dg.clamp(x, lo, hi).sum().backward()
+        assert arr(x.grad).tolist() == [0.0, 1.0, 0.0]
+        assert arr(lo.grad).tolist() == [1.0, 0.0, 0.0]
+        assert arr(hi.grad).tolist() == 1.0
 
     def test_clamp_passes_at_its_bounds(self):
         assert grad_of(lambda x: x.clamp(0, 1), [0.0, 1.0, 0.5, -1.0, 2.0]) == \

@@ -153,6 +153,11 @@ UNARY_CASES = [
     case("clamp_min", lambda x: dg.clamp(x, min=0.1), D(2, 3)),
     case("clamp_max", lambda x: dg.clamp(x, max=0.1), D(2, 3)),
     case("clamp_both", lambda x: x.clamp(-0.6, 0.6), D(3, 3)),
+    # tensor bounds, broadcast, on values a D() input never comes near
+    case("clamp_tensor_min", lambda x, lo: x.clamp(min=lo), D(2, 3), A([0.0, -0.5, 0.5])),
+    case("clamp_tensor_max", lambda x, hi: dg.clamp(x, max=hi), D(3), A([0.5, -1.0, 0.0])),
+    case("clamp_tensor_both", lambda x, lo, hi: dg.clamp(x, lo, hi), D(2, 3),
+         A([[-0.5], [0.0]]), A(1.0)),
     case("clip", lambda x: x.clip(-0.6, 0.6), D(3, 3)),
     case("masked_fill", lambda x: x.masked_fill(np.array([[True, False, True]]), 2.0), N(2, 3)),
     case(

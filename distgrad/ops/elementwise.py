@@ -277,6 +277,21 @@ def _clamp_forward(x, min, max):
     return np.clip(x, min, max)
 
 
+# Tensor bounds are inputs of their own: each receives the gradient where it is the result
+# (x below min, x above max), as PyTorch's ClampBackward0 does.
+def _clamp_tensor_forward(x, min, max):
+    out = x if min is None else np.maximum(x, min)
+    return out if max is None else np.minimum(out, max)
+
+
+def _clamp_grad_min(xp, g, out, x, min, max):
+    return g * (x < min)
+
+
+def _clamp_grad_max(xp, g, out, x, min, max):
+    return g * (x > max)
+
+
 def _where_grad_x(xp, g, out, cond, x, y):
     return xp.where(cond, g, 0.0)
 
@@ -286,14 +301,22 @@ def _where_grad_y(xp, g, out, cond, x, y):
 
 
 CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,), jvp="elementwise")
+CLAMP_TENSOR = defop("ClampBackward0", _clamp_tensor_forward,
+                     (_clamp_grad, _clamp_grad_min, _clamp_grad_max), broadcast=True,
+                     jvp="elementwise")
 WHERE = defop("WhereBackward0", np.where, (None, _where_grad_x, _where_grad_y),
               broadcast=True, jvp="elementwise")
 
 
 def clamp(input, min=None, max=None):
-    """Clamp every element into ``[min, max]``; the gradient passes at the bounds."""
+    """Clamp every element into ``[min, max]``; the gradient passes at the bounds.
+
+    ``min`` and ``max`` are numbers or tensors (which broadcast, and receive the gradient
+    where they are the result)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return apply(CLAMP_TENSOR, input, min, max)
     min = min._data if isinstance(min, Tensor) else min
     max = max._data if isinstance(max, Tensor) else max
     return apply(CLAMP, input, min=min, max=max)
