@@ -216,6 +216,30 @@ def test_max_pool2d_ties_go_to_the_first_and_indices_are_flat():
     np.testing.assert_array_equal(x.grad.numpy(), [[[[1.0, 0.0], [0.0, 0.0]]]])
 
 
+def test_max_pool2d_propagates_nan_like_pytorch():
+    # PyTorch's answer: the window's value is nan, its index the last nan's.
+    nan = float("nan")
+    for window, index in (([[1.0, nan], [nan, 5.0]], 2), ([[1.0, nan], [0.0, 5.0]], 1)):
+        x = distgrad.tensor([[window, [[0.0, 1.0], [2.0, 3.0]]]])
+        out, indices = F.max_pool2d(x, 2, return_indices=True)
+        assert np.isnan(out.numpy()[0, 0, 0, 0]) and out.numpy()[0, 1, 0, 0] == 3.0
+        assert indices.tolist() == [[[[index]], [[3]]]]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 2, 7, 9)])
+def test_max_pool2d_side_by_side_windows_match_naive(shape):
+    x = distgrad.tensor(np.random.default_rng(2).integers(0, 4, shape).astype(np.float64),
+                        requires_grad=True)  # many ties: the first must win
+    out = F.max_pool2d(x, 2)
+    expected, where = naive_max_pool(x.detach().numpy(), 2, 2, 0)
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    out.sum().backward()
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(out.shape):
+        grad[idx[0], idx[1], where[idx][0], where[idx][1]] += 1
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+
+
 def test_max_pool2d_gradcheck_and_avg_pool():
     x = rand64(1, 2, 5, 5)
     assert gradcheck(lambda x: F.max_pool2d(x, 3, stride=1, padding=1), (x,))

@@ -10,6 +10,7 @@ the output gradient, and each one's VJPs are again members of the family. So
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor
 from . import _backends
@@ -36,21 +37,21 @@ def _im2col(x, kh, kw, out_hw, stride, padding, dilation):
     """``(N, C, H, W)`` -> columns ``(C, KH, KW, N, OH, OW)``: one row per (channel, kernel
     position), one column per output pixel.
 
-    This layout keeps the big matrix contiguous along the output pixels, so each of the
-    ``kh * kw`` copies moves whole rows, and a group of channels is a contiguous block of
-    rows.
+    The columns are a strided view of the (padded) image, copied out in one call. This
+    layout keeps the big matrix contiguous along the output pixels, and a group of channels
+    is a contiguous block of rows.
     """
-    n, c = x.shape[:2]
+    n, c, h, w = x.shape
     ph, pw = padding
     if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    channels_first = x.transpose(1, 0, 2, 3)
-    cols = np.empty((c, kh, kw, n) + out_hw, dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = channels_first[(slice(None), slice(None))
-                                           + _window(i, j, out_hw, stride, dilation)]
-    return cols
+        padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        padded[:, :, ph:ph + h, pw:pw + w] = x
+        x = padded
+    (sh, sw), (dh, dw) = stride, dilation
+    s_n, s_c, s_h, s_w = x.strides
+    view = as_strided(x, (c, kh, kw, n) + tuple(out_hw),
+                      (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+    return np.ascontiguousarray(view)
 
 
 def _col2im(cols, input_shape, stride, padding, dilation):
@@ -233,10 +234,20 @@ def _argmax_positions(x, kernel, stride, padding, dilation):
     n, c, h, w = x.shape
     out_hw = (_out_size(h, kh, stride[0], ph, dilation[0]),
               _out_size(w, kw, stride[1], pw, dilation[1]))
+    if (stride == kernel and not (ph or pw) and dilation == (1, 1)
+            and not np.isnan(np.add.reduce(x, axis=None))):
+        # The usual pooling, windows side by side: one argmax over each window's elements
+        # (the first maximum wins ties). A NaN anywhere takes the general path below.
+        (oh, ow), n_k = out_hw, kh * kw
+        windows = x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+        best_k = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, n_k).argmax(axis=4)
+        return (np.arange(oh).reshape(-1, 1) * kh + best_k // kw) * w + (
+            np.arange(ow) * kw + best_k % kw)
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     best, best_k = None, np.zeros((n, c) + out_hw, dtype=np.int64)
-    # A running maximum over the kernel positions (strictly greater: the first wins ties).
+    # A running maximum over the kernel positions (strictly greater: the first wins ties; a
+    # NaN always wins, so that it propagates, the last one as in PyTorch).
     for i in range(kh):
         for j in range(kw):
             candidate = x[(slice(None), slice(None)) + _window(i, j, out_hw, stride, dilation)]
@@ -244,6 +255,7 @@ def _argmax_positions(x, kernel, stride, padding, dilation):
                 best = candidate.copy()
                 continue
             better = candidate > best
+            better |= np.isnan(candidate)
             np.copyto(best, candidate, where=better)
             best_k[better] = i * kw + j
     rows = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] + (best_k // kw) * dilation[0] - ph
