@@ -126,7 +126,7 @@ def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
 def _binary_inplace(t, other, ufunc, op, alpha=1):
     if alpha != 1:
         other = ew.mul(other, alpha) if isinstance(other, Tensor) else _array(other) * alpha
-    if grad_mode._state.enabled or _forward_ad.depth:  # (not under no_grad: an optimizer)
+    if grad_mode._state.enabled or _forward_ad.depth:  # under no_grad (an optimizer) no checks
         if _records(t, other):
             return _rebase(t, op, other)
         if grad_mode._state.enabled:
