@@ -1,7 +1,7 @@
 """Autograd overhead: distgrad against a hand-written NumPy forward/backward and PyTorch.
 
-Prints, side by side from one run (interleaved blocks of calls, median block, process CPU
-time, 1 BLAS thread):
+Prints, side by side from one run (interleaved blocks of calls, process CPU time, 1 BLAS
+thread; a ratio is the median over rounds of the two blocks' ratio within a round):
 
 (a) per-op cost of forward + backward through a chain of 1000 elementwise ops
     (mul by a leaf, add a scalar, tanh, exp) on a 16-element float32 vector;
@@ -141,19 +141,26 @@ def _timed(fn, reps):
     start = time.process_time()
     for _ in range(reps):
         fn()
-    return [(time.process_time() - start) / reps]
+    return (time.process_time() - start) / reps
 
 
 def _interleaved(candidates: dict, rounds: int, reps: int) -> dict:
-    """Time a block of ``reps`` calls of each candidate per round, round-robin; return the
-    median block's time per call."""
+    """Time a block of ``reps`` calls of each candidate per round, the order reversed every
+    other round; return each candidate's time per call in every round."""
     samples = {name: [] for name in candidates}
+    names = list(candidates)
     for fn in candidates.values():
         fn()  # warm up
-    for _ in range(rounds):
-        for name, fn in candidates.items():
-            samples[name].extend(_timed(fn, reps))
-    return {name: float(np.median(s)) for name, s in samples.items()}
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else reversed(names):
+            samples[name].append(_timed(candidates[name], reps))
+    return samples
+
+
+def _ratio(samples: dict, name: str, base: str) -> float:
+    """The median over rounds of ``name``'s time over ``base``'s in the same round: a slow
+    spell of the machine hits both blocks of a round, so it cancels out of the ratio."""
+    return float(np.median([t / b for t, b in zip(samples[name], samples[base], strict=True)]))
 
 
 def _peak_rss_mib(which: str) -> float | None:
@@ -226,20 +233,23 @@ def main() -> None:
 
     print(f"(a) chain of {CHAIN_OPS} elementwise ops on {VECTOR} float32, forward + backward")
     for name, t in chain.items():
-        print(f"    {name:9s} {t / CHAIN_OPS * 1e6:7.2f} us/op")
-    print(f"    distgrad / numpy = {chain['distgrad'] / chain['numpy']:.2f}x", end="")
+        print(f"    {name:9s} {np.median(t) / CHAIN_OPS * 1e6:7.2f} us/op")
+    print(f"    distgrad / numpy = {_ratio(chain, 'distgrad', 'numpy'):.2f}x", end="")
     if "torch" in chain:
-        print(f"   distgrad / torch = {chain['distgrad'] / chain['torch']:.2f}x (target <= 0.6)")
+        print(f"   distgrad / torch = {_ratio(chain, 'distgrad', 'torch'):.2f}x (target <= 0.6)")
     else:
         print()
     print(f"(b) MLP {'-'.join(map(str, SIZES))} step, batch {BATCH}, float32, 1 thread")
     for name, t in mlp.items():
-        print(f"    {name:9s} {t * 1e3:7.2f} ms/step")
-    print(f"    distgrad / numpy = {mlp['distgrad'] / mlp['numpy']:.3f}x (target <= 1.05)", end="")
+        print(f"    {name:9s} {np.median(t) * 1e3:7.2f} ms/step")
+    print(f"    distgrad / numpy = {_ratio(mlp, 'distgrad', 'numpy'):.3f}x (target <= 1.05)",
+          end="")
     if "torch" in mlp:
-        print(f"   torch / numpy = {mlp['torch'] / mlp['numpy']:.3f}x")
+        print(f"   torch / numpy = {_ratio(mlp, 'torch', 'numpy'):.3f}x")
     else:
         print()
+    print("    (times: the median round; ratios: the median over rounds of the ratio within a "
+          "round)")
     print("(c) peak RSS of the MLP step (fresh process each)")
     for name in ["numpy", "distgrad"] + (["torch"] if torch is not None else []):
         rss = _peak_rss_mib(name)

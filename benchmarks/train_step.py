@@ -8,8 +8,9 @@
     conv(1->16, 3, pad 1)-relu-maxpool 2-conv(16->32, 3, pad 1)-relu-maxpool 2-flatten-
     linear(128->10), distgrad and PyTorch.
 
-Implementations run interleaved (one timed block of steps each, in turn, repeatedly) and
-the median block is reported, so that drifts in machine speed hit them alike.
+Implementations run interleaved (one timed block of steps each per round, the order reversed
+every other round). Times are the median block; a ratio is the median over rounds of the
+two blocks' ratio within a round, so that drifts in machine speed cancel out of it.
 
     python benchmarks/train_step.py                  # with /work/venv: no torch column
     /path/to/torch-venv/bin/python benchmarks/train_step.py   # adds PyTorch
@@ -206,19 +207,27 @@ def torch_cnn(x, y):
 
 
 def interleaved(steps: dict, reps: int, block: int, warmup: int, clock) -> dict:
-    """Seconds per step of each function, timed in alternating blocks: ``{name: (median,
-    min)}``."""
+    """Seconds per step of each function, one timed block each per round, the order reversed
+    every other round: ``{name: [seconds per step in round 0, round 1, ...]}``."""
     for fn in steps.values():
         for _ in range(warmup):
             fn()
     times = {name: [] for name in steps}
-    for _ in range(reps):
-        for name, fn in steps.items():
+    names = list(steps)
+    for i in range(reps):
+        for name in names if i % 2 == 0 else reversed(names):
+            fn = steps[name]
             start = clock()
             for _ in range(block):
                 fn()
             times[name].append((clock() - start) / block)
-    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+    return times
+
+
+def paired_ratio(times: dict, name: str, base: str) -> float:
+    """The median over rounds of ``name``'s time over ``base``'s in the same round: a slow
+    spell of the machine hits both blocks of a round, so it cancels out of the ratio."""
+    return statistics.median(t / b for t, b in zip(times[name], times[base], strict=True))
 
 
 def profile_mlp(step, n: int) -> None:
@@ -276,20 +285,21 @@ def main(argv=None) -> None:
     print(f"torch: {torch.__version__ if use_torch else 'not installed (or --no-torch)'}\n")
     print("(a) MLP 784-512-512-10, batch 128, float32, SGD(momentum=0.9)")
     print(f"    {'impl':<10}{'ms/step':>10}{'(min)':>9}{'vs numpy':>10}")
-    for name, (median, least) in mlp.items():
-        print(f"    {name:<10}{median * 1e3:>10.3f}{least * 1e3:>9.3f}"
-              f"{median / mlp['numpy'][0]:>10.3f}")
-    print(f"    distgrad / numpy = {mlp['distgrad'][0] / mlp['numpy'][0]:.3f} (target <= 1.05; "
-          f"ratio of the minima {mlp['distgrad'][1] / mlp['numpy'][1]:.3f})")
+    for name, t in mlp.items():
+        print(f"    {name:<10}{statistics.median(t) * 1e3:>10.3f}{min(t) * 1e3:>9.3f}"
+              f"{paired_ratio(mlp, name, 'numpy'):>10.3f}")
+    print(f"    distgrad / numpy = {paired_ratio(mlp, 'distgrad', 'numpy'):.3f} (target <= 1.05: "
+          f"the median of the {args.reps} rounds' ratios; ratio of the medians "
+          f"{statistics.median(mlp['distgrad']) / statistics.median(mlp['numpy']):.3f}, of the "
+          f"minima {min(mlp['distgrad']) / min(mlp['numpy']):.3f})")
     if use_torch:
-        print(f"    distgrad / torch = {mlp['distgrad'][0] / mlp['torch'][0]:.3f}")
+        print(f"    distgrad / torch = {paired_ratio(mlp, 'distgrad', 'torch'):.3f}")
     print("\n(b) CNN conv16-pool-conv32-pool-linear on 8x8 input, batch 64")
     print(f"    {'impl':<10}{'ms/step':>10}{'(min)':>9}")
-    for name, (median, least) in cnn.items():
-        print(f"    {name:<10}{median * 1e3:>10.3f}{least * 1e3:>9.3f}")
+    for name, t in cnn.items():
+        print(f"    {name:<10}{statistics.median(t) * 1e3:>10.3f}{min(t) * 1e3:>9.3f}")
     if use_torch:
-        print(f"    distgrad / torch = {cnn['distgrad'][0] / cnn['torch'][0]:.3f}")
-
+        print(f"    distgrad / torch = {paired_ratio(cnn, 'distgrad', 'torch'):.3f}")
 
 if __name__ == "__main__":
     main()
