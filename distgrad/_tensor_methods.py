@@ -88,11 +88,11 @@ class TensorMethods:
         return _ops.allclose(self, other, rtol, atol)
 
     # reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False):
-        return _ops.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.mean(self, dim, keepdim, dtype=dtype)
 
     def prod(self, dim=None, keepdim=False):
         return _ops.prod(self, dim, keepdim)

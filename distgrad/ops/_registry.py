@@ -44,9 +44,10 @@ class OpSpec:
     """One row of the op table."""
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
-                 "is_view", "jvp", "node_cls", "fast", "unary", "binary")
+                 "is_view", "jvp", "needs", "casts", "node_cls", "fast", "unary", "binary")
 
-    def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp):
+    def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp,
+                 needs=None, casts=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -55,10 +56,13 @@ class OpSpec:
         self.broadcast = broadcast
         self.is_view = is_view
         self.jvp = jvp
+        self.needs = needs
+        self.casts = casts
 
 
 def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_output: bool = False,
-          broadcast: bool = False, is_view: bool = False, jvp=None) -> OpSpec:
+          broadcast: bool = False, is_view: bool = False, jvp=None, needs=None,
+          casts: bool = False) -> OpSpec:
     """Register an op.
 
     Args:
@@ -77,8 +81,16 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
             tensor inputs, so it maps tangents by its own forward; or a callable
             ``jvp(tangents, out, *inputs, **params) -> tangent`` (``None`` tangents for
             inputs without one).
+        needs: per input, the indices of the saved inputs whose *values* its VJP reads
+            (``None``: all of them). A saved input that only the gradients of inputs not
+            requiring grad would read may then change in place without an error, as in
+            PyTorch: ``a * 3.0`` followed by ``a.add_(1)`` still backpropagates.
+        casts: the result has the dtype the caller asked for (``x.double()``), so a float64
+            result is kept even from float32 inputs; other ops give the default float dtype
+            where NumPy would promote a Python float to float64.
     """
-    spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp)
+    spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp,
+                  needs, casts)
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
     frees = save_inputs or save_output
     spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc, "_frees": frees})
@@ -171,9 +183,17 @@ class OpNode(Node):
         return g
 
     def _check_versions(self):
-        """Raise if a saved tensor was modified in place since it was saved."""
+        """Raise if a saved tensor whose value a VJP reads was modified in place since it
+        was saved."""
         versions = self._versions
+        needs = self.spec.needs
+        read = None
+        if needs is not None:
+            read = {j for i, child in enumerate(self._next) if child is not None
+                    for j in needs[i]}
         for i, x in enumerate(self._inputs):
+            if read is not None and i not in read:
+                continue
             if isinstance(x, Tensor) and x._vc is not None:
                 expected = versions[i] if versions is not None else 0
                 if x._vc[0] != expected:
@@ -212,7 +232,7 @@ def apply(spec: OpSpec, *inputs, **params):
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
     dtype = out.dtype
-    if dtype is _F64:
+    if dtype is _F64 and not spec.casts:
         out = _keep_default_float(out, arrays)
         dtype = out.dtype
     result = _new_tensor(Tensor)
@@ -503,10 +523,21 @@ def _reduction_meta(inputs, out):
 
 
 def _keep_default_float(out, arrays):
-    """Python floats mixed with integer tensors give float32, as in PyTorch, not float64."""
+    """The dtype PyTorch gives where NumPy promotes to float64: Python floats mixed with
+    integer tensors give the default float (float32); and a 0-d float64 tensor does not
+    widen a float tensor that has dimensions (within a category, dimensioned tensors decide
+    the result dtype)."""
+    from_0d = False
     for array in arrays:
         if isinstance(array, np.ndarray) and array.dtype is _F64:
-            return out
+            if array.ndim:
+                return out
+            from_0d = True
+    if from_0d:
+        for array in arrays:
+            if isinstance(array, np.ndarray) and array.ndim and array.dtype.kind == "f":
+                return out.astype(array.dtype)
+        return out
     from .._dtype import get_default_dtype
 
     return out.astype(get_default_dtype().numpy)

@@ -75,9 +75,9 @@ SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
 RSUB = defop("RsubBackward1", np.subtract, (_grad_identity, _grad_negated),
              save_inputs=False, broadcast=True, jvp="elementwise")  # number - tensor
 MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True,
-             jvp="elementwise")
+            jvp="elementwise", needs=((1,), (0,)))
 DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True,
-             jvp="elementwise")
+            jvp="elementwise", needs=((1,), (0, 1)))
 POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True,
                     jvp="elementwise")
 POW_TENSOR = defop("PowBackward1", np.power, (_pow_grad_base, _pow_grad_exponent),
@@ -277,19 +277,20 @@ def _clamp_forward(x, min, max):
     return np.clip(x, min, max)
 
 
-# Tensor bounds are inputs of their own: each receives the gradient where it is the result
-# (x below min, x above max), as PyTorch's ClampBackward0 does.
+# Tensor bounds are inputs of their own: each receives the gradient where it is the result,
+# as PyTorch's ClampBackward0 does: min where x is below it, max where x is above it or where
+# max < min (then max wins). Where x is below min == max, no input gets the gradient.
 def _clamp_tensor_forward(x, min, max):
     out = x if min is None else np.maximum(x, min)
     return out if max is None else np.minimum(out, max)
 
 
 def _clamp_grad_min(xp, g, out, x, min, max):
-    return g * (x < min)
+    return g * ((x < min) if max is None else (x < min) & (min < max))
 
 
 def _clamp_grad_max(xp, g, out, x, min, max):
-    return g * (x > max)
+    return g * ((x > max) if min is None else (x > max) | (max < min))
 
 
 def _where_grad_x(xp, g, out, cond, x, y):

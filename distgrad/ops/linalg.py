@@ -56,11 +56,18 @@ def _mv_grad_y(xp, g, x, y):
     return unbroadcast(xp, grad, y.shape)
 
 
-MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
-MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
-DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
-MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
-BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp)
+# Each gradient reads the other operand's values; its own operand only for its shape.
+_MATMUL_NEEDS = ((1,), (0,))
+MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
+               needs=_MATMUL_NEEDS)
+MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y),
+                  jvp=_matmul_jvp, needs=_MATMUL_NEEDS)
+DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
+            needs=_MATMUL_NEEDS)
+MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
+           needs=_MATMUL_NEEDS)
+BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
+            needs=_MATMUL_NEEDS)
 
 
 def _check_matmul(x, y, name):

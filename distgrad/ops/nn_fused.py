@@ -47,9 +47,10 @@ def _linear_grad_bias(xp, g, out, x, w, b=None):
 
 
 _LINEAR_VJPS = (_linear_grad_input, _linear_grad_weight, _linear_grad_bias)
-ADDMM = defop("AddmmBackward0", _linear_forward, _LINEAR_VJPS)
-MM = defop("MmBackward0", _linear_forward, _LINEAR_VJPS)
-LINEAR = defop("LinearBackward0", _linear_forward, _LINEAR_VJPS)
+_LINEAR_NEEDS = ((1,), (0,), ())  # x's gradient reads w, w's reads x, b's neither
+ADDMM = defop("AddmmBackward0", _linear_forward, _LINEAR_VJPS, needs=_LINEAR_NEEDS)
+MM = defop("MmBackward0", _linear_forward, _LINEAR_VJPS, needs=_LINEAR_NEEDS)
+LINEAR = defop("LinearBackward0", _linear_forward, _LINEAR_VJPS, needs=_LINEAR_NEEDS)
 
 
 def linear(input, weight, bias=None):

@@ -452,7 +452,8 @@ def _cast_grad(xp, g, out, x, dtype, input_dtype):
     return xp.cast(g, input_dtype)
 
 
-CAST = defop("ToCopyBackward0", _cast_forward, (_cast_grad,), save_inputs=False, jvp="linear")
+CAST = defop("ToCopyBackward0", _cast_forward, (_cast_grad,), save_inputs=False, jvp="linear",
+             casts=True)
 
 
 def cast(input, dtype):
