@@ -12,8 +12,10 @@ import collections
 import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -104,8 +106,11 @@ def load(f, map_location=None, *, weights_only=None):
         return _read(f, name)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
-            OSError) as e:
+    # What zipfile and NumPy raise on damaged archives: NotImplementedError for a garbled
+    # "version needed" or compression method, RuntimeError for an "encrypted" entry,
+    # zlib.error for bad compressed data, struct.error for a short header...
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError, OSError,
+            RuntimeError, zlib.error, struct.error, OverflowError) as e:
         if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
         raise CheckpointError(f"{name}: truncated or corrupt distgrad checkpoint "

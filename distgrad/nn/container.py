@@ -63,6 +63,11 @@ class Sequential(Module):
                                                                         "Sequential")]]
         for key in targets:
             del self._modules[key]
+        # The rest are renumbered 0, 1, ... (names given by an OrderedDict too), as PyTorch does.
+        modules = list(self._modules.values())
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end; returns self."""

@@ -12,15 +12,38 @@ import numpy as np
 
 from .. import ops
 from .._tensor import Tensor
+from ..ops import nn_fused
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d, pad
 from ..ops.loss_ops import binary_cross_entropy_with_logits, cross_entropy, nll_loss
-from ..ops.nn_fused import dropout, embedding, gelu, linear
+from ..ops.nn_fused import dropout, embedding
 from ..ops.norm_ops import batch_norm, layer_norm
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "gelu", "tanh", "sigmoid",
            "softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "embedding",
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten"]
+
+
+def linear(input, weight, bias=None):
+    """Apply ``input @ weight.T + bias``.
+
+    Args:
+        input: ``(*, in_features)``.
+        weight: ``(out_features, in_features)``, or ``(in_features,)`` for an output of
+            shape ``input.shape[:-1]`` (then without ``bias``, as in PyTorch).
+        bias: ``(out_features,)`` or None.
+    """
+    if bias is None and np.ndim(_array(weight)) == 1:
+        return ops.matmul(input, weight)
+    return nn_fused.linear(input, weight, bias)
+
+
+def gelu(input, approximate: str = "none"):
+    """Gaussian Error Linear Unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu(): approximate argument must be either 'none' or 'tanh', got "
+                           f"{approximate!r}")
+    return nn_fused.gelu(input, approximate)
 
 
 def relu(input, inplace: bool = False):

@@ -90,6 +90,15 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+def _check_padding_string(padding: str, stride: tuple) -> None:
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                         "{'valid', 'same'}")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError("padding='same' is not supported for strided convolutions; use "
+                         "stride=1 or explicit padding")
+
+
 class Conv2d(Module):
     """2-D convolution over ``(N, C_in, H, W)`` (or ``(C_in, H, W)``) input.
 
@@ -117,6 +126,8 @@ class Conv2d(Module):
         if padding_mode != "zeros":
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported; "
                                       "use 'zeros'")
+        if isinstance(padding, str):
+            _check_padding_string(padding, _pair(stride))
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size)
@@ -249,12 +260,11 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """Gaussian Error Linear Unit ``x * Phi(x)``; ``approximate='tanh'`` for the tanh form."""
+    """Gaussian Error Linear Unit ``x * Phi(x)``; ``approximate='tanh'`` for the tanh form
+    (any other value is an error when the module is called, as in PyTorch)."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, input):

@@ -151,7 +151,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` ``(N, C, H, W)`` (or ``(C, H, W)``) with ``weight``
     ``(O, C / groups, KH, KW)``, as PyTorch's ``conv2d``.
 
-    ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1 only).
+    ``padding`` may be an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1 only; for an
+    even dilated kernel the extra row and column of padding go at the bottom and right, as
+    PyTorch does).
     """
     x_shape, w_shape = np.shape(array_of(input)), np.shape(array_of(weight))
     if len(w_shape) != 4:
@@ -163,7 +165,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     if 0 in stride:
         raise ValueError("conv2d(): stride must be positive")
-    padding = _conv_padding(padding, w_shape, stride, dilation)
+    padding, extra = _conv_padding(padding, w_shape, stride, dilation)
     groups = int(groups)
     o, cg, kh, kw = w_shape
     if groups < 1 or o % groups:
@@ -173,6 +175,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d(): expected input of shape [N, {cg * groups}, H, W] "
                            f"({cg * groups} channels for weight {shape_str(w_shape)} and "
                            f"groups={groups}), got {got} (input shape {shape_str(x_shape)})")
+    if extra != (0, 0):
+        input = pad(input, (0, extra[1], 0, extra[0]))
+        x_shape = input.shape
     oh = _out_size(x_shape[2], kh, stride[0], padding[0], dilation[0])
     ow = _out_size(x_shape[3], kw, stride[1], padding[1], dilation[1])
     if oh < 1 or ow < 1:
@@ -188,29 +193,38 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_padding(padding, w_shape, stride, dilation):
-    if padding == "valid":
-        return (0, 0)
-    if padding == "same":
+    """``(padding, extra)``: the padding on both sides of each spatial dim, and the one more
+    row or column that ``'same'`` adds at the bottom or right for an even (dilated) kernel."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            raise RuntimeError(f"conv2d(): invalid padding string {padding!r}; use 'valid', "
+                               "'same' or an int or pair of ints")
         if stride != (1, 1):
-            raise ValueError("conv2d(): padding='same' is not supported for strided convolutions")
-        sizes = [d * (k - 1) for d, k in zip(dilation, w_shape[2:], strict=True)]
-        if any(s % 2 for s in sizes):
-            raise ValueError("conv2d(): padding='same' needs an odd (dilated) kernel size")
-        return tuple(s // 2 for s in sizes)
-    return pair(padding, "padding")
+            raise RuntimeError("conv2d(): padding='same' is not supported for strided "
+                               "convolutions; use stride=1 or explicit padding")
+        totals = [d * (k - 1) for d, k in zip(dilation, w_shape[2:], strict=True)]
+        return tuple(t // 2 for t in totals), tuple(t % 2 for t in totals)
+    return pair(padding, "padding"), (0, 0)
 
 
 # ---------------------------------------------------------------------------- pooling
 
 
-def _maxpool_forward(x, *, index, overlapping):
+def _maxpool_forward(x, *, index, overlapping, empty):
     n, c = x.shape[:2]
     flat = x.reshape(n, c, -1)
-    return np.take_along_axis(flat, index.reshape(n, c, -1), axis=2).reshape(index.shape)
+    out = np.take_along_axis(flat, index.reshape(n, c, -1), axis=2).reshape(index.shape)
+    if empty is not None:
+        out[..., empty] = -np.inf
+    return out
 
 
-def _maxpool_grad(xp, g, out, x, *, index, overlapping):
+def _maxpool_grad(xp, g, out, x, *, index, overlapping, empty):
     n, c, h, w = x.shape
+    if empty is not None:  # a window over padding alone passes no gradient
+        g = xp.where(empty, 0.0, g)
     if xp is _backends.raw:
         if not overlapping:  # every input position is the maximum of at most one window
             grad = np.zeros((n, c, h * w), dtype=g.dtype)
@@ -229,7 +243,8 @@ MAX_POOL2D = defop("MaxPool2DWithIndicesBackward0", _maxpool_forward, (_maxpool_
 
 
 def _argmax_positions(x, kernel, stride, padding, dilation):
-    """For each pooling window, the flat ``h * W + w`` position of its (first) maximum."""
+    """For each pooling window, the flat ``h * W + w`` position of its (first) maximum, and
+    where some windows read only padding, a mask of them (else None); see :func:`_no_input`."""
     (kh, kw), (ph, pw) = kernel, padding
     n, c, h, w = x.shape
     out_hw = (_out_size(h, kh, stride[0], ph, dilation[0]),
@@ -242,7 +257,7 @@ def _argmax_positions(x, kernel, stride, padding, dilation):
         windows = x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
         best_k = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, n_k).argmax(axis=4)
         return (np.arange(oh).reshape(-1, 1) * kh + best_k // kw) * w + (
-            np.arange(ow) * kw + best_k % kw)
+            np.arange(ow) * kw + best_k % kw), None
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     best, best_k = None, np.zeros((n, c) + out_hw, dtype=np.int64)
@@ -260,7 +275,36 @@ def _argmax_positions(x, kernel, stride, padding, dilation):
             best_k[better] = i * kw + j
     rows = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] + (best_k // kw) * dilation[0] - ph
     cols = np.arange(out_hw[1]) * stride[1] + (best_k % kw) * dilation[1] - pw
-    return rows * w + cols
+    if not (ph or pw):
+        return rows * w + cols, None
+    return _no_input(rows, cols, (h, w), kernel, stride, padding, dilation)
+
+
+def _first_taps(size, k, stride, pad, dilation, n_out):
+    """Along one axis, per window: its first tap at or after 0 (where PyTorch's search
+    starts) and whether no tap of it reads the input."""
+    start = np.arange(n_out) * stride - pad
+    first = start + (np.maximum(-start, 0) + dilation - 1) // dilation * dilation
+    return first, (first >= size) | (first > start + (k - 1) * dilation)
+
+
+def _no_input(rows, cols, input_hw, kernel, stride, padding, dilation):
+    """Fix the winners that are padding: a window whose input is all ``-inf``, or that reads
+    only padding (possible with dilation), reports PyTorch's index, its first tap inside
+    the top-left corner. The second kind is masked: its value is ``-inf`` and its gradient
+    goes nowhere."""
+    h, w = input_hw
+    index = rows * w + cols
+    outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    if not outside.any():
+        return index, None
+    first_r, empty_r = _first_taps(h, kernel[0], stride[0], padding[0], dilation[0],
+                                   rows.shape[-2])
+    first_c, empty_c = _first_taps(w, kernel[1], stride[1], padding[1], dilation[1],
+                                   cols.shape[-1])
+    index = np.where(outside, first_r.reshape(-1, 1) * w + first_c, index)
+    empty = empty_r.reshape(-1, 1) | empty_c
+    return index, empty if empty.any() else None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -287,16 +331,21 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     stride = pair(stride if stride is not None else (kh, kw), "stride")
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
     if 2 * padding[0] > kh or 2 * padding[1] > kw:
-        raise ValueError(f"max_pool2d(): padding should be at most half of the kernel size, got "
-                         f"padding={list(padding)} for kernel_size={[kh, kw]}")
+        raise RuntimeError(f"max_pool2d(): pad should be at most half of kernel size, got "
+                           f"padding={list(padding)} for kernel_size={[kh, kw]}; use padding "
+                           f"<= kernel_size // 2")
     n, c, h, w = x.shape
     if _out_size(h, kh, stride[0], padding[0], dilation[0]) < 1 or \
             _out_size(w, kw, stride[1], padding[1], dilation[1]) < 1:
         raise RuntimeError(f"max_pool2d(): input {shape_str(x.shape)} is smaller than the "
                            f"kernel {[kh, kw]}")
-    index = _argmax_positions(x, (kh, kw), stride, padding, dilation)
+    index, empty = _argmax_positions(x, (kh, kw), stride, padding, dilation)
     overlapping = stride[0] < (kh - 1) * dilation[0] + 1 or stride[1] < (kw - 1) * dilation[1] + 1
-    out = apply(MAX_POOL2D, input, index=index, overlapping=overlapping)
+    # Windows over padding alone read position 0 instead of their index, which may lie
+    # outside the input; their gradient is masked (so several of them may share position 0).
+    read = index if empty is None else np.where(empty, 0, index)
+    out = apply(MAX_POOL2D, input, index=read, overlapping=overlapping or empty is not None,
+                empty=empty)
     if return_indices:
         return out, Tensor._wrap(index.astype(np.int64, copy=False))
     return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import _backends
-from ._nn_common import array_of, shape_str
+from ._nn_common import array_of, call_op, shape_str
 from ._registry import apply, defop
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
@@ -44,11 +44,13 @@ def _index_weights(target, weight, ignore_index):
     return safe, valid, w * valid
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _index_coef(n_classes, dtype, target, weight, ignore_index, reduction, smoothing):
     """``d loss / d logp`` per unit of the incoming gradient, as an ``(N, C)`` array."""
     safe, valid, w_t = _index_weights(target, weight, ignore_index)
-    with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: nan, as PyTorch
-        scale = 1.0 / w_t.sum() if reduction == "mean" else 1.0
+    # As PyTorch: the mean over no target at all has a zero gradient (w_t is all zeros), but
+    # valid targets whose weights sum to zero get a nan one.
+    scale = 1.0 / w_t.sum() if reduction == "mean" and valid.any() else 1.0
     coef = np.zeros((target.shape[0], n_classes), dtype=np.float64)
     coef[np.arange(target.shape[0]), safe] = -(1.0 - smoothing) * w_t * scale
     if smoothing:
@@ -155,13 +157,39 @@ def _nll_forward(logp, *, target, weight, ignore_index, reduction, n_classes):
     return _index_loss(logp, target, weight, ignore_index, reduction, 0.0)
 
 
-def _nll_grad(xp, g, out, logp, *, target, weight, ignore_index, reduction, n_classes):
-    coef = _index_coef(n_classes, array_of(g).dtype, target, weight, ignore_index, reduction,
+def _nll_coef(g, target, weight, ignore_index, reduction, n_classes):
+    return _index_coef(n_classes, array_of(g).dtype, target, weight, ignore_index, reduction,
                        0.0)
-    return coef * _per_unit(xp, g, reduction)
 
 
-NLL_LOSS = defop("NllLossBackward0", _nll_forward, (_nll_grad,), save_inputs=False)
+def _nll_backward_forward(g, logp, *, target, weight, ignore_index, reduction, n_classes):
+    coef = _nll_coef(g, target, weight, ignore_index, reduction, n_classes)
+    return coef * _per_unit(_backends.raw, g, reduction)
+
+
+def _nll_backward_grad_g(xp, h, out, g, logp, *, target, weight, ignore_index, reduction,
+                         n_classes):
+    coef = _nll_coef(h, target, weight, ignore_index, reduction, n_classes)
+    per_row = xp.sum(h * coef, axis=1)
+    return per_row if reduction == "none" else xp.sum(per_row)
+
+
+def _nll_backward_grad_logp(xp, h, out, g, logp, **params):
+    return xp.zeros(tuple(logp.shape), dtype=logp.dtype)  # the loss is linear in logp
+
+
+# The gradient is constant in logp, but recorded as a function of it (as PyTorch does), so
+# that under create_graph it requires grad and higher derivatives (zero) reach logp.
+NLL_LOSS_BACKWARD = defop("NllLossBackwardBackward0", _nll_backward_forward,
+                          (_nll_backward_grad_g, _nll_backward_grad_logp), needs=((), ()))
+
+
+def _nll_grad(xp, g, out, logp, **params):
+    return call_op(xp, NLL_LOSS_BACKWARD, g, logp, **params)
+
+
+# logp is saved only to be the input of NLL_LOSS_BACKWARD; no VJP reads its values.
+NLL_LOSS = defop("NllLossBackward0", _nll_forward, (_nll_grad,), needs=((),))
 
 
 # ------------------------------------------------------------------ public functions
@@ -194,12 +222,17 @@ def _rows(t, n_classes):
 def _check_index_target(target, input_shape, name, ignore_index) -> bool:
     """Raise on a bad dtype, shape or class index; return whether every target is a valid
     class (none is ``ignore_index``)."""
+    expected = (input_shape[0],) + tuple(input_shape[2:]) if len(input_shape) > 1 else ()
+    if expected and target.ndim and target.shape[0] != expected[0]:
+        raise ValueError(f"Expected input batch_size ({expected[0]}) to match target "
+                         f"batch_size ({target.shape[0]}): {name} expected target of "
+                         f"shape {shape_str(expected)} for input of shape "
+                         f"{shape_str(input_shape)}")
     if target.dtype != np.int64 and target.dtype != np.uint8:
         raise RuntimeError(f"{name}: expected target dtype to be int64 (class indices) or, for "
                            f"cross_entropy, floating point probabilities of the input's shape "
                            f"{shape_str(input_shape)}; got {target.dtype} of shape "
                            f"{shape_str(target.shape)}. Convert class indices with .long()")
-    expected = (input_shape[0],) + tuple(input_shape[2:]) if len(input_shape) > 1 else ()
     if target.shape != expected:
         raise RuntimeError(f"{name}: expected target of shape {shape_str(expected)} for input of "
                            f"shape {shape_str(input_shape)}, got {shape_str(target.shape)}")
@@ -209,7 +242,8 @@ def _check_index_target(target, input_shape, name, ignore_index) -> bool:
     # Viewed as unsigned, a negative index is huge: one reduction checks both bounds.
     unsigned = target.view(np.uint64) if target.dtype == np.int64 else target
     if np.maximum.reduce(unsigned, axis=None) < n_classes:
-        return True
+        # ignore_index is a real class only when the caller chose one: check it only then.
+        return not 0 <= ignore_index < n_classes or not (target == ignore_index).any()
     bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
     if bad.any():
         value = int(target[bad].flat[0])
@@ -231,7 +265,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if not isinstance(target, Tensor):

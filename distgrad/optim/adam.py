@@ -39,6 +39,10 @@ class Adam(Optimizer):
             from the paper `On the Convergence of Adam and Beyond`__ (default: False).
         maximize (bool, optional): maximize the objective with respect to the params,
             instead of minimizing (default: False).
+        foreach (bool, optional): accepted for compatibility and ignored: there is one
+            implementation (default: None).
+        capturable, differentiable, fused: accepted for compatibility; only the defaults
+            (False, False, None) are supported.
         decoupled_weight_decay (bool, optional): if True, this optimizer is equivalent to
             :class:`AdamW` (default: False).
 
@@ -49,10 +53,13 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
@@ -131,12 +138,16 @@ class AdamW(Adam):
         amsgrad (bool, optional): whether to use the AMSGrad variant (default: False).
         maximize (bool, optional): maximize the objective with respect to the params,
             instead of minimizing (default: False).
+        foreach, capturable, differentiable, fused: as in :class:`Adam`.
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
 
 
 def adam(params: list[np.ndarray], grads: list[np.ndarray], exp_avgs: list[np.ndarray],

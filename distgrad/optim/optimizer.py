@@ -35,6 +35,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        _check_implementation_flags(defaults)
         self._check_group(defaults)
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -96,6 +97,7 @@ class Optimizer:
         group = dict(param_group, params=params)
         for name, default in self.defaults.items():
             group.setdefault(name, default)
+        _check_implementation_flags(group)
         self._check_group(group)
         self.param_groups.append(group)
 
@@ -215,6 +217,23 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
+
+
+_UNSUPPORTED_FLAGS = {
+    "fused": "fused kernels are a PyTorch device feature; leave fused=None",
+    "capturable": "it is for CUDA graph capture; leave capturable=False",
+    "differentiable": "steps never record autograd graphs; leave differentiable=False",
+}
+
+
+def _check_implementation_flags(group: dict) -> None:
+    """Refuse the PyTorch options that ask for an implementation distgrad does not have.
+
+    ``foreach`` only picks a faster implementation of the same update, so any value is
+    accepted (and ignored)."""
+    for flag, why in _UNSUPPORTED_FLAGS.items():
+        if group.get(flag):
+            raise RuntimeError(f"{flag}={group[flag]!r} is not supported by distgrad: {why}")
 
 
 def _cast_state(param: Tensor, index, key, value):

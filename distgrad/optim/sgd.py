@@ -37,6 +37,10 @@ class SGD(Optimizer):
             is non-zero and dampening is zero (default: False).
         maximize (bool, optional): maximize the objective with respect to the params,
             instead of minimizing (default: False).
+        foreach (bool, optional): accepted for compatibility and ignored: there is one
+            implementation (default: None).
+        differentiable, fused: accepted for compatibility; only the defaults (False, None)
+            are supported.
 
     Example:
         >>> optimizer = distgrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -46,9 +50,12 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
