@@ -136,3 +136,18 @@ def test_clamp_with_one_tensor_bound():
     x.clamp(min=lo).sum().backward()
     np.testing.assert_array_equal(lo.grad.numpy(), [1, 0])
     np.testing.assert_array_equal(x.grad.numpy(), [0, 1])
+
+
+def test_conv_input_may_change_in_place_when_only_it_needs_a_gradient():
+    x = distgrad.randn(2, 3, 5, 5, requires_grad=True)
+    a = x * 1
+    y = distgrad.nn.functional.conv2d(a, distgrad.randn(4, 3, 3, 3), padding=1)
+    a.add_(1)
+    y.sum().backward()
+    assert x.grad.shape == (2, 3, 5, 5)
+    w = distgrad.randn(4, 3, 3, 3, requires_grad=True)
+    a = x * 1
+    y = distgrad.nn.functional.conv2d(a, w, padding=1)
+    a.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

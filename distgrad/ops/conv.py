@@ -140,11 +140,14 @@ def _weight_grad_grad_g(xp, h, out, x, g, *, weight_shape, **geom):
     return call_op(xp, CONV2D, x, h, **geom)
 
 
-CONV2D = defop("ConvolutionBackward0", _conv_forward, (_conv_grad_x, _conv_grad_w, _conv_grad_b))
+# In each of the three, an operand's gradient reads the other operand's values (and its own
+# only for its shape): an in-place change to an operand that needs no gradient is harmless.
+CONV2D = defop("ConvolutionBackward0", _conv_forward, (_conv_grad_x, _conv_grad_w, _conv_grad_b),
+               needs=((1,), (0,), ()))
 CONV_INPUT_GRAD = defop("ConvolutionBackwardInput0", _conv_input_grad_forward,
-                        (_input_grad_grad_g, _input_grad_grad_w))
+                        (_input_grad_grad_g, _input_grad_grad_w), needs=((1,), (0,)))
 CONV_WEIGHT_GRAD = defop("ConvolutionBackwardWeight0", _conv_weight_grad_forward,
-                         (_weight_grad_grad_x, _weight_grad_grad_g))
+                         (_weight_grad_grad_x, _weight_grad_grad_g), needs=((1,), (0,)))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
