@@ -56,12 +56,18 @@ from .ops import (
     amin,
     argmax,
     argmin,
+    bitwise_xor,
     bmm,
     cat,
+    ceil,
     chunk,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
     clone,
+    concat,
+    concatenate,
     cos,
     div,
     dot,
@@ -69,7 +75,11 @@ from .ops import (
     equal,
     exp,
     expand,
+    fix,
     flatten,
+    floor,
+    floor_divide,
+    frac,
     gather,
     ge,
     gt,
@@ -78,6 +88,7 @@ from .ops import (
     le,
     log,
     log_softmax,
+    logical_xor,
     logsumexp,
     lt,
     masked_fill,
@@ -96,8 +107,10 @@ from .ops import (
     pow,
     prod,
     relu,
+    remainder,
     repeat,
     reshape,
+    round,
     sigmoid,
     sign,
     sin,
@@ -109,8 +122,10 @@ from .ops import (
     std,
     sub,
     sum,
+    t,
     tanh,
     transpose,
+    trunc,
     unbind,
     unsqueeze,
     var,
@@ -136,10 +151,6 @@ def numel(input) -> "builtins.int":  # noqa: F821
 
 def square(input):
     return input * input
-
-
-def t(input):
-    return input.t()
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001

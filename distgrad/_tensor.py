@@ -28,7 +28,7 @@ class Tensor(_tensor_methods.TensorMethods):
     __array_ufunc__ = None
 
     # Defaults shared by all instances; set per instance only when used.
-    grad = None
+    _grad = None                    # .grad; the engine writes it directly, unchecked
     grad_fn = None
     _requires_grad = False
     _vc = None                      # version counter: a one-element list shared with views
@@ -98,6 +98,32 @@ class Tensor(_tensor_methods.TensorMethods):
         """Set ``requires_grad`` in place and return ``self``."""
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self):
+        """The gradient accumulated by :meth:`backward` (None until one arrives)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    f"tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype {value.dtype!r} to a tensor "
+                    f"with dtype {self.dtype!r}; convert it first, e.g. grad.to(t.dtype)")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:
@@ -277,10 +303,16 @@ class Tensor(_tensor_methods.TensorMethods):
         return (self[i] for i in range(self._data.shape[0]))
 
     def __float__(self):
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar())
+
+    def _python_scalar(self):
+        if self._data.size != 1:  # a ValueError here (item() raises RuntimeError), as PyTorch
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"(this one has {self._data.size}); use .tolist() or index it")
+        return self.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iub":
@@ -453,6 +485,43 @@ class Tensor(_tensor_methods.TensorMethods):
     def relu_(self):
         return _inplace.clamp_(self, 0, None)
 
+    def pow_(self, exponent):
+        return _inplace.unary_(self, _ops.pow, exponent)
+
+    def clamp_min_(self, min):
+        return _inplace.unary_(self, _ops.clamp_min, min)
+
+    def clamp_max_(self, max):
+        return _inplace.unary_(self, _ops.clamp_max, max)
+
+    def round_(self, *, decimals=0):
+        return _inplace.unary_(self, _ops.round, decimals=decimals)
+
+    def remainder_(self, other):
+        return _inplace.unary_(self, _ops.remainder, other)
+
+    def floor_divide_(self, other):
+        return _inplace.unary_(self, _ops.floor_divide, other)
+
+    # Tensor.__xor__ and friends: no gradient.
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
     def normal_(self, mean=0.0, std=1.0):
         return _inplace.normal_(self, mean, std)
 
@@ -509,6 +578,18 @@ for _name, _spec in (("__add__", _ew.ADD), ("__sub__", _ew.SUB), ("__mul__", _ew
 for _name, _spec in (("__radd__", _ew.ADD), ("__rsub__", _ew.RSUB), ("__rmul__", _ew.MUL),
                      ("__rtruediv__", _ew.DIV)):
     setattr(Tensor, _name, _reflected(_spec.binary))
+def _unary_inplace(op):
+    def method(self):
+        return _inplace.unary_(self, op)
+
+    method.__name__ = method.__qualname__ = f"{op.__name__}_"
+    return method
+
+
+for _op in (_ew.exp, _ew.log, _ew.neg, _ew.abs, _ew.sqrt, _ew.sin, _ew.cos, _ew.tanh,
+            _ew.sigmoid, _ew.sign, _ew.floor, _ew.ceil, _ew.trunc, _ew.frac):
+    setattr(Tensor, f"{_op.__name__}_", _unary_inplace(_op))
+
 for _name, _spec in (("__neg__", _ew.NEG), ("neg", _ew.NEG), ("__abs__", _ew.ABS),
                      ("abs", _ew.ABS), ("exp", _ew.EXP), ("log", _ew.LOG), ("sqrt", _ew.SQRT),
                      ("tanh", _ew.TANH), ("sigmoid", _ew.SIGMOID), ("relu", _ew.RELU)):

@@ -44,6 +44,44 @@ class TensorMethods:
 
     clip = clamp
 
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _ops.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    fix = trunc
+
+    def frac(self):
+        return _ops.frac(self)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def clamp_min(self, min):
+        return _ops.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _ops.clamp_max(self, max)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def bitwise_xor(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def logical_xor(self, other):
+        return _ops.logical_xor(self, other)
+
     def maximum(self, other):
         return _ops.maximum(self, other)
 
@@ -127,11 +165,11 @@ class TensorMethods:
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
-    def softmax(self, dim):
-        return _ops.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return _ops.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim):
-        return _ops.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return _ops.log_softmax(self, dim, dtype)
 
     # linear algebra
     def matmul(self, other):
@@ -163,10 +201,7 @@ class TensorMethods:
         return _ops.permute(self, *dims)
 
     def t(self):
-        if self.ndim > 2:
-            raise RuntimeError(
-                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+        return _ops.shape_ops.t(self)
 
     @property
     def T(self):

@@ -832,10 +832,19 @@ class TestPostAccumulateGradHooks:
             y.register_post_accumulate_grad_hook(lambda t: None)
 
     def test_hook_may_modify_grad_in_place(self):
+        def halve(t):
+            t.grad.mul_(0.5)
+
         x = leaf([1.0, 2.0])
-        x.register_post_accumulate_grad_hook(lambda t: t.grad.mul_(0.5))
+        x.register_post_accumulate_grad_hook(halve)
         (x * 4).sum().backward()
         np.testing.assert_allclose(arr(x.grad), [2.0, 2.0])
+
+    def test_hook_returning_a_value_is_an_error(self):
+        x = leaf([1.0, 2.0])
+        x.register_post_accumulate_grad_hook(lambda t: t.grad.mul_(0.5))
+        with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+            (x * 4).sum().backward()
 
 
 class TestQueueCallback:

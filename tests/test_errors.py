@@ -269,7 +269,7 @@ class TestShapes:
             dg.cat([dg.ones(2, 3), dg.ones(3)])
 
     def test_cat_of_nothing(self):
-        with pytest.raises(RuntimeError, match="non-empty"):
+        with pytest.raises(ValueError, match="non-empty"):
             dg.cat([])
 
     def test_stack_of_mismatched_shapes(self):
@@ -299,8 +299,12 @@ class TestConversions:
             dg.ones(2, 3).item()
 
     def test_float_of_many_elements(self):
-        with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        with pytest.raises(ValueError, match="only one element tensors"):
             float(dg.ones(2))
+        with pytest.raises(ValueError, match="only one element tensors"):
+            int(dg.ones(2))
+        with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+            dg.ones(2).item()
 
     def test_bool_of_many_elements(self):
         with pytest.raises(RuntimeError, match=r"ambiguous.*\.any\(\) or \.all\(\)"):

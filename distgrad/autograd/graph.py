@@ -203,7 +203,7 @@ class AccumulateGrad(Node):
         grad = self.run_leaf_hooks(grad, create_graph)
         store_grad(leaf, grad, create_graph, owned)
         for hook in leaf._post_accumulate_hooks or ():
-            hook(leaf)
+            _run_post_accumulate_hook(hook, leaf)
 
     def accumulate_array(self, grad: np.ndarray, owned: set) -> None:
         """:meth:`accumulate` for the engine's plain backward (``grad`` an array, no
@@ -211,17 +211,24 @@ class AccumulateGrad(Node):
         leaf = self.variable
         if leaf._hooks:
             grad = self.run_leaf_hooks(grad, False)
-        if (leaf.grad is None and grad.__class__ is np.ndarray
+        if (leaf._grad is None and grad.__class__ is np.ndarray
                 and (grad.base is None or _is_exclusive_view(grad))
                 and grad.dtype == leaf._data.dtype and id(grad) not in owned
                 and grad.flags.writeable):
             owned.add(id(grad))
-            leaf.grad = (_TENSOR or _tensor_class())._wrap(grad)
+            leaf._grad = (_TENSOR or _tensor_class())._wrap(grad)
         else:
             store_grad(leaf, grad, False, owned)
         if leaf._post_accumulate_hooks:
             for hook in tuple(leaf._post_accumulate_hooks):
-                hook(leaf)
+                _run_post_accumulate_hook(hook, leaf)
+
+
+def _run_post_accumulate_hook(hook, leaf) -> None:
+    if hook(leaf) is not None:
+        raise RuntimeError("Tensor post accumulate grad hooks should return None: they see the "
+                           "leaf, and may change leaf.grad in place (end the hook with a bare "
+                           "statement, not `return leaf.grad.mul_(...)` or a lambda).")
 
 
 def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
@@ -229,27 +236,27 @@ def store_grad(tensor, grad, create_graph: bool, owned: set) -> None:
     Tensor = _tensor_class()
     if create_graph:
         grad_tensor = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
-        tensor.grad = grad_tensor if tensor.grad is None else tensor.grad + grad_tensor
+        tensor._grad = grad_tensor if tensor._grad is None else tensor._grad + grad_tensor
         return
     if isinstance(grad, Tensor):
         grad = grad._data
     dtype = tensor._data.dtype
-    if tensor.grad is None:
+    if tensor._grad is None:
         if (grad.dtype != dtype or id(grad) in owned or not grad.flags.writeable
                 or (grad.base is not None and not _is_exclusive_view(grad))):
             # Copy unless ``grad`` is the only way to reach its memory: .grad must never
             # alias another tensor's gradient, a user's array or a saved value.
             grad = np.array(grad, dtype=dtype, order="K" if grad.ndim < 2 else "C")
         owned.add(id(grad))
-        tensor.grad = Tensor._wrap(grad)
+        tensor._grad = Tensor._wrap(grad)
     else:
-        existing = tensor.grad._data
+        existing = tensor._grad._data
         if existing.shape != grad.shape:
             raise RuntimeError(
                 f"cannot accumulate a gradient of shape {grad.shape} into .grad of shape "
                 f"{existing.shape}; set .grad to None or to a tensor of the parameter's shape")
         existing += grad
-        tensor.grad._bump_version()
+        tensor._grad._bump_version()
 
 
 def _base_refs(view) -> int:

@@ -97,8 +97,25 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """Return ``input - alpha * other``, broadcasting."""
+    _check_not_bool_sub(input, other)
     spec = SUB if isinstance(input, Tensor) else RSUB
     return apply2(spec, input, other if alpha == 1 else mul(other, alpha))
+
+
+def _is_bool(x):
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
+def _check_not_bool_sub(input, other):
+    bools = _is_bool(input) + _is_bool(other)
+    if bools == 2:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if bools and (isinstance(input, Tensor) and input._data.dtype == np.bool_
+                  or isinstance(other, Tensor) and other._data.dtype == np.bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
 
 
 def mul(input, other):
@@ -116,8 +133,12 @@ def pow(input, exponent):
     if isinstance(exponent, Tensor):
         return apply2(POW_TENSOR if isinstance(input, Tensor) else POW_NUMBER_BASE, input,
                       exponent)
-    if isinstance(exponent, int) and isinstance(input, Tensor) and input._data.dtype.kind == "f":
-        exponent = float(exponent)  # NumPy refuses negative integer powers of integers
+    if isinstance(exponent, int) and isinstance(input, Tensor):
+        if input._data.dtype.kind == "f":
+            exponent = float(exponent)  # NumPy refuses negative integer powers of integers
+        elif exponent < 0 and input._data.dtype.kind in "iu":
+            raise RuntimeError("Integers to negative integer powers are not allowed. Convert "
+                               "the base to floating point first, e.g. t.float() ** -1")
     return apply2(POW_SCALAR, input, exponent)
 
 
@@ -151,7 +172,9 @@ def _sqrt_grad(xp, g, out, x):
 
 
 def _abs_grad(xp, g, out, x):
-    return g * xp.sign(x)
+    # The sign of x, but 0 (not NaN) at a NaN input, as in PyTorch. (Masks, not np.where:
+    # where() with a scalar is several times slower than a multiply.)
+    return g * (x > 0) - g * (x < 0)
 
 
 def _sin_grad(xp, g, out, x):
@@ -171,7 +194,9 @@ def _sigmoid_grad(xp, g, out, x):
 
 
 def _relu_grad(xp, g, out, x):
-    return g * (out > 0)
+    # Blocked only where out <= 0: a NaN input passes its gradient, as in PyTorch. (A mask,
+    # not np.where: where() with a scalar is several times slower than a multiply.)
+    return g * ~(out <= 0)
 
 
 def _clone_grad(xp, g, out, x):
@@ -209,6 +234,10 @@ CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False, jvp=
 
 def neg(input):
     """Return ``-input``."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return apply1(NEG, input)
 
 
@@ -330,7 +359,8 @@ def where(condition, input, other):
     """Return elements of ``input`` where ``condition`` holds, else of ``other``."""
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
-        condition = condition.astype(bool)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}; compare first, e.g. cond != 0")
     return apply(WHERE, condition, input, other)
 
 
@@ -410,3 +440,182 @@ def equal(input, other) -> bool:
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return bool(np.allclose(_array(input), _array(other), rtol=rtol, atol=atol,
                             equal_nan=equal_nan))
+
+
+# ----------------------------------------------------- rounding, division, clamp_min/max
+
+
+def _zero_grad(xp, g, out, x, **params):
+    return xp.zeros(g.shape, dtype=g.dtype)
+
+
+def _identity_grad(xp, g, out, x):
+    return g
+
+
+def _rounding(np_fn):
+    """A rounding forward: integers are already whole and keep their dtype."""
+    def forward(x):
+        return np_fn(x) if x.dtype.kind == "f" else x.copy()
+    return forward
+
+
+def _round_decimals_forward(x, decimals):
+    return np.round(x, decimals) if x.dtype.kind == "f" else x.copy()
+
+
+def _frac_forward(x):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"frac(): expected a floating point tensor, got {x.dtype}; convert "
+                           "first, e.g. t.float().frac()")
+    return x - np.trunc(x)
+
+
+FLOOR = defop("FloorBackward0", _rounding(np.floor), (_zero_grad,), save_inputs=False,
+              jvp="elementwise")
+CEIL = defop("CeilBackward0", _rounding(np.ceil), (_zero_grad,), save_inputs=False,
+             jvp="elementwise")
+ROUND = defop("RoundBackward0", _rounding(np.round), (_zero_grad,), save_inputs=False,
+              jvp="elementwise")
+ROUND_DECIMALS = defop("RoundBackward1", _round_decimals_forward, (_zero_grad,),
+                       save_inputs=False, jvp="elementwise")
+TRUNC = defop("TruncBackward0", _rounding(np.trunc), (_zero_grad,), save_inputs=False,
+              jvp="elementwise")
+FRAC = defop("FracBackward0", _frac_forward, (_identity_grad,), save_inputs=False,
+             jvp="elementwise")
+
+
+def floor(input):
+    """Round down to the nearest integer; the gradient is zero everywhere."""
+    return apply1(FLOOR, input)
+
+
+def ceil(input):
+    """Round up to the nearest integer; the gradient is zero everywhere."""
+    return apply1(CEIL, input)
+
+
+def round(input, *, decimals=0):
+    """Round to ``decimals`` decimal places, halves to even; the gradient is zero."""
+    if decimals:
+        return apply(ROUND_DECIMALS, input, decimals=decimals)
+    return apply1(ROUND, input)
+
+
+def trunc(input):
+    """Round toward zero; the gradient is zero everywhere."""
+    return apply1(TRUNC, input)
+
+
+fix = trunc
+
+
+def frac(input):
+    """Return ``input - trunc(input)``; the gradient passes unchanged."""
+    return apply1(FRAC, input)
+
+
+def _not_differentiable(name):
+    def vjp(xp, g, out, *inputs):
+        raise RuntimeError(f"derivative for {name} is not implemented; detach() its inputs "
+                           "if no gradient is needed through it")
+    return vjp
+
+
+def _remainder_grad_divisor(xp, g, out, x, y):
+    # d/dy (x - y * floor(x / y)) = -floor(x / y); the floor itself has no gradient, so it
+    # is taken on the values even under create_graph.
+    x, y = _array(x), _array(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -g * np.floor(x / y)
+
+
+FLOOR_DIVIDE = defop("NotImplemented", np.floor_divide,
+                     (_not_differentiable("floor_divide"), _not_differentiable("floor_divide")),
+                     save_inputs=False, broadcast=True)
+REMAINDER_SCALAR = defop("RemainderBackward0", np.remainder, (_grad_identity, None),
+                         save_inputs=False, broadcast=True, jvp="elementwise")
+REMAINDER = defop("RemainderBackward1", np.remainder,
+                  (_grad_identity, _remainder_grad_divisor), broadcast=True, jvp="elementwise",
+                  needs=((), (0, 1)))
+REMAINDER_NUMBER = defop("NotImplemented", np.remainder,
+                         (None, _not_differentiable("remainder")), save_inputs=False,
+                         broadcast=True)
+
+
+def floor_divide(input, other):
+    """Return ``floor(input / other)`` (Python's ``//``); it has no derivative."""
+    return apply2(FLOOR_DIVIDE, input, other)
+
+
+def remainder(input, other):
+    """Return ``input - other * floor(input / other)`` (Python's ``%``: the sign of ``other``)."""
+    if not isinstance(input, Tensor):
+        return apply2(REMAINDER_NUMBER, input, other)
+    return apply2(REMAINDER if isinstance(other, Tensor) else REMAINDER_SCALAR, input, other)
+
+
+def _clamp_min_grad(xp, g, out, x, min):
+    return g * (x >= min)
+
+
+def _clamp_max_grad(xp, g, out, x, max):
+    return g * (x <= max)
+
+
+def _clamp_min_grad_bound(xp, g, out, x, min):
+    return g * (x < min)
+
+
+def _clamp_max_grad_bound(xp, g, out, x, max):
+    return g * (x > max)
+
+
+def _clamp_min_forward(x, min):
+    return np.maximum(x, min)
+
+
+def _clamp_max_forward(x, max):
+    return np.minimum(x, max)
+
+
+CLAMP_MIN = defop("ClampMinBackward0", _clamp_min_forward, (_clamp_min_grad,),
+                  jvp="elementwise")
+CLAMP_MAX = defop("ClampMaxBackward0", _clamp_max_forward, (_clamp_max_grad,),
+                  jvp="elementwise")
+CLAMP_MIN_TENSOR = defop("ClampMinBackward1", np.maximum, (_clamp_min_grad,
+                                                            _clamp_min_grad_bound),
+                         broadcast=True, jvp="elementwise")
+CLAMP_MAX_TENSOR = defop("ClampMaxBackward1", np.minimum, (_clamp_max_grad,
+                                                            _clamp_max_grad_bound),
+                         broadcast=True, jvp="elementwise")
+
+
+def clamp_min(input, min):
+    """Return ``max(input, min)``; the gradient passes where ``input >= min``, and a tensor
+    ``min`` receives it elsewhere."""
+    if isinstance(min, Tensor):
+        return apply2(CLAMP_MIN_TENSOR, input, min)
+    return apply(CLAMP_MIN, input, min=min)
+
+
+def clamp_max(input, max):
+    """Return ``min(input, max)``; the gradient passes where ``input <= max``, and a tensor
+    ``max`` receives it elsewhere."""
+    if isinstance(max, Tensor):
+        return apply2(CLAMP_MAX_TENSOR, input, max)
+    return apply(CLAMP_MAX, input, max=max)
+
+
+def bitwise_xor(input, other):
+    """Elementwise exclusive or of bool or integer tensors (no gradient)."""
+    for x in (input, other):
+        if isinstance(x, float) or (isinstance(x, Tensor) and x._data.dtype.kind not in "biu"):
+            kind = "Float" if isinstance(x, float) or x._data.dtype.kind == "f" else str(x.dtype)
+            raise NotImplementedError(f'"bitwise_xor_cpu" not implemented for \'{kind}\'; '
+                                      'use logical_xor() for floats')
+    return _compare(np.bitwise_xor, input, other)
+
+
+def logical_xor(input, other):
+    return _compare(np.logical_xor, input, other)

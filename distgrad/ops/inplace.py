@@ -1,4 +1,5 @@
-"""In-place ops: ``zero_ fill_ add_ sub_ mul_ div_ copy_ clamp_ normal_ uniform_`` and ``t[i] = v``.
+"""In-place ops: ``zero_ fill_ add_ sub_ mul_ div_ copy_ clamp_ normal_ uniform_``, ``t[i] = v``
+and the unary ones (``exp_ pow_ neg_``...).
 
 Every in-place change bumps the tensor's version counter, so a node that saved the old
 value notices at backward time. Outside ``no_grad``, changing a leaf that requires grad is
@@ -173,8 +174,10 @@ def fill_(t, value):
 
 
 def copy_(t, src):
-    """Copy ``src`` (broadcast to ``t``'s shape) into ``t`` in place."""
-    if _records(t, src):
+    """Copy ``src`` (broadcast to ``t``'s shape) into ``t`` in place, casting to ``t``'s dtype
+    as ``astype`` does (floats copied into integers are truncated toward zero)."""
+    # An integer or bool target can't carry a gradient, so nothing is recorded for it.
+    if t._data.dtype.kind in "fc" and _records(t, src):
         return _rebase(t, lambda old: ew.add(ew.mul(old, 0.0), src))
     _untracked(t)
     try:
@@ -252,5 +255,24 @@ def setitem_(t, index, value):
         return _rebase(t, _index_put, value, index)
     _untracked(t)
     t._data[index] = _array(value)
+    t._bump_version()
+    return t
+
+
+# -------------------------------------------------------------- unary ops in place
+
+
+def unary_(t, op, *args, **kwargs):
+    """``t = op(t, *args)`` in place: recorded as ``op`` (``x.exp_()`` has ``ExpBackward0``)."""
+    if _records(t, None):
+        return _rebase(t, op, *args, **kwargs)
+    _untracked(t)
+    result = op(Tensor._wrap(t._data), *args, **kwargs)._data
+    try:
+        np.copyto(t._data, result, casting="same_kind")
+    except TypeError:
+        raise RuntimeError(f"result type {Tensor._wrap(result).dtype!r} can't be cast to the "
+                           f"desired output type {t.dtype!r} of the in-place target; use the "
+                           "out-of-place op instead") from None
     t._bump_version()
     return t

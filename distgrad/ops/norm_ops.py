@@ -1,4 +1,5 @@
-"""Normalisation kernels: ``layer_norm`` and ``batch_norm`` as one fused op each.
+"""Normalisation kernels: ``layer_norm`` and ``batch_norm`` as one fused op each, and the
+``softmax`` / ``log_softmax`` entry points (their kernels are in ``nn_ops``).
 
 Both compute ``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics taken over
 ``axes`` (biased variance). The VJP recomputes the statistics from ``x`` with ``xp`` instead
@@ -12,10 +13,12 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from . import nn_ops
 from ._nn_common import array_of, shape_str
 from ._registry import apply, defop
+from .reduce import normalize_dims
 
-__all__ = ["layer_norm", "batch_norm"]
+__all__ = ["layer_norm", "batch_norm", "softmax", "log_softmax"]
 
 
 def _norm_forward(x, w=None, b=None, *, axes, eps, affine_shape):
@@ -141,3 +144,23 @@ def _blend(running, batch_value, momentum):
     data += momentum * batch_value.astype(data.dtype, copy=False)
     if isinstance(running, Tensor):
         running._bump_version()
+
+
+def _softmax_input(input, dim, dtype):
+    if dtype is not None:
+        input = input.to(dtype)
+    axis = normalize_dims(dim, input.ndim)[0]
+    return input, (axis if input.ndim else ())  # a 0-d tensor has no axis to normalise over
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, shifted by the max for stability. ``dtype`` converts
+    the input first."""
+    input, axis = _softmax_input(input, dim, dtype)
+    return apply(nn_ops.SOFTMAX, input, dim=axis)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably; ``dtype`` converts the input first."""
+    input, axis = _softmax_input(input, dim, dtype)
+    return apply(nn_ops.LOG_SOFTMAX, input, dim=axis)

@@ -37,6 +37,20 @@ def normalize_dims(dim, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def reduction_axes(dim, ndim: int) -> tuple:
+    """:func:`normalize_dims` for a reduction: a 0-d tensor accepts dim 0 or -1 and has no
+    axis to reduce, so it reduces over ``()``."""
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim else ()
+
+
+def _check_keepdim(name, dim, keepdim):
+    if dim is None and keepdim:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"keepdim without dim; pass the dims to keep, e.g. "
+                        f"t.{name}(dim=tuple(range(t.ndim)), keepdim=True)")
+
+
 def _jvp_of_reduction(vjp):
     """The forward-mode rule of a reduction, made from its VJP.
 
@@ -90,7 +104,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     elif input._data.dtype.kind in "bi" and input._data.dtype != np.int64:
         input = input.to(np.int64)
-    axes = normalize_dims(dim, input.ndim)
+    _check_keepdim("sum", dim, keepdim)
+    axes = reduction_axes(dim, input.ndim)
     spec = SUM_ALL if dim is None else SUM_DIM
     return apply(spec, input, axes=axes, keepdim=keepdim, shape=input.shape)
 
@@ -103,7 +118,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got "
             f"{input.dtype!r}; convert first, e.g. t.float().mean()")
-    axes = normalize_dims(dim, input.ndim)
+    _check_keepdim("mean", dim, keepdim)
+    axes = reduction_axes(dim, input.ndim)
     spec = MEAN_ALL if dim is None else MEAN_DIM
     return apply(spec, input, axes=axes, keepdim=keepdim, shape=input.shape)
 
@@ -112,18 +128,23 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _extreme_all_grad(xp, g, out, x):
-    # The gradient is split evenly among tied extremes, as in PyTorch.
-    mask = x == out
+    # The gradient is split evenly among tied extremes, as in PyTorch; a NaN is the
+    # extreme, so the gradient is split among the NaNs (x == out is false for them).
+    mask = (x != x) if out != out else x == out
     return g * mask / xp.sum(mask * 1.0)
 
 
 def _take_forward(x, dim, keepdim, indices):
+    if x.ndim == 0:
+        return x.copy()
     values = np.take_along_axis(x, np.expand_dims(indices, dim), dim)
     return values if keepdim else values.squeeze(dim)
 
 
 def _take_grad(xp, g, out, x, dim, keepdim, indices):
     # The whole gradient goes to the selected index.
+    if x.ndim == 0:
+        return g
     size = x.shape[dim]
     positions = np.arange(size).reshape([size if i == dim else 1 for i in range(x.ndim)])
     one_hot = positions == np.expand_dims(indices, dim)
@@ -148,10 +169,10 @@ def _extreme(input, dim, keepdim, all_spec, dim_spec, arg_fn, name):
         return apply(all_spec, input)
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         return (ew.maximum if name == "max" else ew.minimum)(input, dim)
-    (axis,) = normalize_dims(dim, input.ndim)
+    axis = normalize_dims(dim, input.ndim)[0]
     indices = arg_fn(input._data, axis=axis) if input.ndim else np.zeros((), np.int64)
     values = apply(dim_spec, input, dim=axis, keepdim=keepdim, indices=indices)
-    if keepdim:
+    if keepdim and input.ndim:
         indices = np.expand_dims(indices, axis)
     return ReturnTypes(values, Tensor._wrap(indices.astype(np.int64, copy=False)))
 
@@ -194,12 +215,12 @@ AMIN = defop("AminBackward0", _amin_forward, (_amaxmin_grad,), save_output=True,
 
 def amax(input, dim=None, keepdim=False):
     """Maximum over ``dim`` (all dims when None); ties share the gradient evenly."""
-    return apply(AMAX, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    return apply(AMAX, input, axes=reduction_axes(dim, input.ndim), keepdim=keepdim)
 
 
 def amin(input, dim=None, keepdim=False):
     """Minimum over ``dim`` (all dims when None); ties share the gradient evenly."""
-    return apply(AMIN, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    return apply(AMIN, input, axes=reduction_axes(dim, input.ndim), keepdim=keepdim)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -214,18 +235,21 @@ def argmin(input, dim=None, keepdim=False):
 def _arg(np_fn, input, dim, keepdim):
     if dim is None:
         return Tensor._wrap(np.asarray(np_fn(input._data), dtype=np.int64))
+    if input.ndim == 0:
+        normalize_dims(dim, 0)
+        return Tensor._wrap(np.zeros((), np.int64))
     (axis,) = normalize_dims(dim, input.ndim)
     return Tensor._wrap(np.asarray(np_fn(input._data, axis=axis, keepdims=keepdim),
                                    dtype=np.int64))
 
 
 def all(input, dim=None, keepdim=False):
-    axes = normalize_dims(dim, input.ndim)
+    axes = reduction_axes(dim, input.ndim)
     return Tensor._wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
-    axes = normalize_dims(dim, input.ndim)
+    axes = reduction_axes(dim, input.ndim)
     return Tensor._wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
 
 
@@ -280,7 +304,7 @@ PROD_DIM = defop("ProdBackward1", _prod_forward, (_prod_grad,), save_output=True
 def prod(input, dim=None, keepdim=False):
     """Product over ``dim`` (all dims when None); exact gradients even with zeros."""
     spec = PROD if dim is None else PROD_DIM
-    return apply(spec, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    return apply(spec, input, axes=reduction_axes(dim, input.ndim), keepdim=keepdim)
 
 
 def _norm2_forward(x, axes, keepdim):
@@ -304,7 +328,12 @@ def _norm_p_forward(x, axes, keepdim, p):
         return np.sum(a, axis=axes, keepdims=keepdim)
     if p == np.inf:
         return np.max(a, axis=axes, keepdims=keepdim)
-    return np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    if p == -np.inf:
+        return np.min(a, axis=axes, keepdims=keepdim)
+    if p == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    with np.errstate(divide="ignore"):  # 0 ** negative p is inf, and the norm then 0
+        return np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
 
 
 def _norm_p_grad(xp, g, out, x, axes, keepdim, p):
@@ -313,12 +342,17 @@ def _norm_p_grad(xp, g, out, x, axes, keepdim, p):
     sign = xp.sign(x)
     if p == 1:
         return g * sign
-    if p == np.inf:
-        # Split evenly among the elements of largest magnitude, as in PyTorch.
-        mask = (x * sign) == out
+    if p == 0:
+        return g * sign * 0.0
+    magnitude = x * sign
+    if p in (np.inf, -np.inf):
+        # Split evenly among the elements of largest (smallest) magnitude, as in PyTorch.
+        mask = magnitude == out
         return g * sign * mask / xp.sum(mask * 1.0, axis=axes, keepdims=True)
-    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where the norm is 0.
-    scale = (x * sign) ** (p - 1) / xp.where(out == 0, 1.0, out) ** (p - 1)
+    # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where x or the norm is 0
+    # (|x|^(p-1) is infinite at x == 0 for p < 1; sign(x) then zeroes it).
+    safe = xp.where(magnitude == 0, 1.0, magnitude)
+    scale = safe ** (p - 1) / xp.where(out == 0, 1.0, out) ** (p - 1)
     return g * sign * scale * (out != 0)
 
 
@@ -327,14 +361,23 @@ NORM_P = defop("LinalgVectorNormBackward0", _norm_p_forward, (_norm_p_grad,), sa
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
-    """Vector p-norm over ``dim`` (all elements when None); ``'fro'`` is the 2-norm."""
-    axes = normalize_dims(dim, input.ndim)
+    """Vector p-norm over ``dim`` (all elements when None); ``'fro'`` is the 2-norm.
+
+    ``p`` may be any number: ``0`` counts the non-zero elements (zero gradient), ``inf`` and
+    ``-inf`` give the largest and smallest magnitude, negative ``p`` the harmonic-like norms.
+    """
+    axes = reduction_axes(dim, input.ndim)
     if p in ("fro", 2, 2.0):
         return apply(NORM2, input, axes=axes, keepdim=keepdim)
     if p == "inf":
         p = np.inf
-    if not isinstance(p, (int, float)) or p <= 0:
-        raise ValueError(f"norm: unsupported p={p!r}; use a positive number, 'fro' or inf")
+    elif p == "-inf":
+        p = -np.inf
+    if isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. "
+                           f"Got {input.dtype!r}; convert first, e.g. t.float().norm()")
     return apply(NORM_P, input, axes=axes, keepdim=keepdim, p=float(p))
 
 
@@ -357,12 +400,12 @@ LOGSUMEXP = defop("LogsumexpBackward0", _logsumexp_forward, (_logsumexp_grad,),
 
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))``, computed stably."""
-    return apply(LOGSUMEXP, input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    return apply(LOGSUMEXP, input, axes=reduction_axes(dim, input.ndim), keepdim=keepdim)
 
 
 def var(input, dim=None, keepdim=False, *, unbiased=True, correction=None):
     """Variance over ``dim`` with Bessel's correction unless ``unbiased=False``."""
-    axes = normalize_dims(dim, input.ndim)
+    axes = reduction_axes(dim, input.ndim)
     if correction is None:
         correction = 1 if unbiased else 0
     count = int(np.prod([input.shape[a] for a in axes])) if axes else 1

@@ -149,6 +149,16 @@ PERMUTE = defop("PermuteBackward0", _permute_forward, (_permute_grad,), save_inp
                 is_view=True, jvp="linear")
 TRANSPOSE = defop("TransposeBackward0", _permute_forward, (_permute_grad,), save_inputs=False,
                   is_view=True, jvp="linear")
+T = defop("TBackward0", _permute_forward, (_permute_grad,), save_inputs=False, is_view=True,
+          jvp="linear")
+
+
+def t(input):
+    """Transpose a tensor of at most 2 dims (a view; 0-d and 1-D tensors are unchanged)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D; use transpose(dim0, dim1) or mT")
+    return apply(T, input, dims=tuple(range(input.ndim - 1, -1, -1)))
 
 
 def permute(input, *dims):
@@ -286,14 +296,28 @@ INDEX_ADD = defop("IndexAddBackward0", _index_add_forward, (_index_add_grad,), s
 
 
 def _normalize_index(index):
-    """Tensors and lists inside an index become arrays; bool tensors stay masks."""
+    """Tensors and lists inside an index become arrays; bool tensors stay masks.
+
+    As in PyTorch, a list holding sequences, tensors, slices, None or ``...`` is read as a
+    tuple of indices (``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``).
+    """
+    if isinstance(index, list) and any(
+            isinstance(item, (list, tuple, Tensor, np.ndarray, slice)) or item is None
+            or item is Ellipsis for item in index):
+        index = tuple(index)
     if isinstance(index, tuple):
-        return tuple(_normalize_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(item):
+    if isinstance(item, Tensor):
+        return item._data
+    if isinstance(item, (list, tuple)):
+        array = np.asarray(item)
+        # An empty list is an empty integer index (NumPy would make it float).
+        return array if array.size else array.astype(np.int64)
+    return item
 
 
 def getitem(input, index):
@@ -383,7 +407,11 @@ def cat(tensors, dim=0):
     """Concatenate tensors along an existing ``dim``; shapes must agree elsewhere."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated; use stack(), or reshape it to 1-D first")
     axis = _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors):
@@ -393,6 +421,9 @@ def cat(tensors, dim=0):
                                f"Expected size {list(first)} but got size {list(t.shape)} "
                                f"for tensor number {i} in the list.")
     return apply(CAT, *tensors, axis=axis, sizes=tuple(t.shape[axis] for t in tensors))
+
+
+concat = concatenate = cat
 
 
 def stack(tensors, dim=0):

@@ -113,7 +113,7 @@ class Optimizer:
         for group in self.param_groups:
             if set_to_none:
                 for p in group["params"]:
-                    p.grad = None
+                    p._grad = None  # (the .grad setter checks a tensor; None needs none)
                 continue
             for p in group["params"]:
                 grad = p.grad

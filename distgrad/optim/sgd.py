@@ -78,7 +78,7 @@ class SGD(Optimizer):
         loss = self._run_closure(closure)
         state = self.state
         for group in self.param_groups:
-            stepped = [p for p in group["params"] if p.grad is not None]
+            stepped = [p for p in group["params"] if p._grad is not None]
             if not stepped:
                 continue
             momentum = float(group["momentum"])
@@ -88,7 +88,7 @@ class SGD(Optimizer):
                 bufs = [None if buf is None else buf._data for buf in bufs]
             else:
                 bufs = []
-            sgd([p._data for p in stepped], [p.grad._data for p in stepped], bufs,
+            sgd([p._data for p in stepped], [p._grad._data for p in stepped], bufs,
                 lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
                 weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
                 maximize=group["maximize"])
