@@ -339,3 +339,20 @@ def test_t_of_1d_is_a_new_view():
 def test_t_of_2d_is_named_t_backward():
     y = (leaf(np.ones((2, 3))) * 1).t()
     assert type(y.grad_fn).__name__ == "TBackward0" and y.shape == (3, 2)
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a // b, lambda a, b: a % b,
+                                lambda a, b: dg.floor_divide(a, b)])
+def test_integer_division_by_zero_raises(op):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        op(dg.tensor([1, 2]), dg.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        op(dg.tensor([1, 2]), 0)
+    assert op(dg.tensor([7, -7]), dg.tensor([2, 2])).tolist() == [op(7, 2), op(-7, 2)]
+    with np.errstate(divide="ignore", invalid="ignore"):  # floats: inf or nan, no error
+        assert op(dg.tensor([5.0]), 0.0).shape == (1,)
+
+
+def test_softmax_to_an_integer_dtype_is_an_error():
+    with pytest.raises(RuntimeError, match="floating point"):
+        dg.ones(2).softmax(0, dtype=dg.int64)

@@ -543,13 +543,24 @@ REMAINDER_NUMBER = defop("NotImplemented", np.remainder,
                          broadcast=True)
 
 
+def _check_integer_divisor(name, input, other):
+    """Integer division by zero raises, as in PyTorch (NumPy would warn and give 0)."""
+    x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    y = other._data if isinstance(other, Tensor) else np.asarray(other)
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub" and not np.all(y):
+        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero; divide floating point "
+                           f"tensors (e.g. .float()) to get inf, or mask the zero divisors")
+
+
 def floor_divide(input, other):
     """Return ``floor(input / other)`` (Python's ``//``); it has no derivative."""
+    _check_integer_divisor("floor_divide", input, other)
     return apply2(FLOOR_DIVIDE, input, other)
 
 
 def remainder(input, other):
     """Return ``input - other * floor(input / other)`` (Python's ``%``: the sign of ``other``)."""
+    _check_integer_divisor("remainder", input, other)
     if not isinstance(input, Tensor):
         return apply2(REMAINDER_NUMBER, input, other)
     return apply2(REMAINDER if isinstance(other, Tensor) else REMAINDER_SCALAR, input, other)

@@ -149,6 +149,9 @@ def _blend(running, batch_value, momentum):
 def _softmax_input(input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
+        if input._data.dtype.kind != "f":
+            raise RuntimeError(f"softmax/log_softmax: dtype must be floating point, got "
+                               f"{input.dtype!r}; pass dtype=distgrad.float32 or float64")
     axis = normalize_dims(dim, input.ndim)[0]
     return input, (axis if input.ndim else ())  # a 0-d tensor has no axis to normalise over
 
