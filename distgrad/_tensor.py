@@ -326,8 +326,9 @@ class Tensor(_tensor_methods.TensorMethods):
                 "use .any() or .all()")
         return bool(self._data.reshape(()).item())
 
-    def __hash__(self):
-        return id(self)
+    # Identity hashing (tensors key optimizer state), in C: __eq__ is elementwise, so the
+    # default would otherwise be dropped.
+    __hash__ = object.__hash__
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray(t) works for tensors outside autograd; a tensor that requires grad must be

@@ -163,6 +163,21 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     np.testing.assert_allclose(x.grad.numpy(), p / 2, rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_backward_twice_with_retain_graph(reduction):
+    # The first backward reuses the forward's softmax and drops it; the second recomputes.
+    x = distgrad.randn(6, 5, dtype=distgrad.float64, requires_grad=True)
+    loss = F.cross_entropy(x, distgrad.tensor([0, 4, 2, 2, 1, 3]), reduction=reduction)
+    loss.sum().backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-12)
+    x.grad = None
+    loss2 = F.cross_entropy(x * 1.0, distgrad.tensor([0, 4, 2, 2, 1, 3]), reduction=reduction)
+    loss2.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), first, rtol=1e-12)
+
+
 # ---------------------------------------------------------------------- bad targets
 
 

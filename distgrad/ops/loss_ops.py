@@ -86,11 +86,24 @@ def _per_unit(xp, g, reduction):
 # ------------------------------------------------------------- cross-entropy, indices
 
 
+class _Softmax:
+    """Where the plain cross-entropy's forward leaves ``exp(x - max)`` and its row sums, so
+    that its backward gets the softmax with one division, as a hand-written step does. The
+    backward drops them after use (a second one, under ``retain_graph``, recomputes)."""
+
+    __slots__ = ("exp", "sums")
+
+    def __init__(self):
+        self.exp = self.sums = None
+
+
 def _ce_forward(x, *, target, weight, ignore_index, reduction, smoothing, plain):
-    if plain:  # no weight, no smoothing, every target valid: the common case, kept lean
+    if plain is not None:  # no weight, no smoothing, every target valid: the common case
         # (ufunc reductions called directly: ndarray.max/.sum/.mean go through Python)
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
-        losses = np.log(np.add.reduce(np.exp(shifted), axis=1))
+        plain.exp = np.exp(shifted)
+        plain.sums = np.add.reduce(plain.exp, axis=1, keepdims=True)
+        losses = np.log(plain.sums[:, 0])
         losses -= shifted[np.arange(len(target)), target]
         if reduction == "none":
             return losses
@@ -100,10 +113,14 @@ def _ce_forward(x, *, target, weight, ignore_index, reduction, smoothing, plain)
 
 
 def _ce_grad(xp, g, out, x, *, target, weight, ignore_index, reduction, smoothing, plain):
-    if plain and xp is _backends.raw:
+    if plain is not None and xp is _backends.raw:
         # softmax - one_hot, scaled, in place in one buffer.
-        p = np.exp(x - np.maximum.reduce(x, axis=1, keepdims=True))
-        p /= np.add.reduce(p, axis=1, keepdims=True)
+        if plain.exp is not None:
+            p = plain.exp / plain.sums
+            plain.exp = plain.sums = None
+        else:
+            p = np.exp(x - np.maximum.reduce(x, axis=1, keepdims=True))
+            p /= np.add.reduce(p, axis=1, keepdims=True)
         p[np.arange(len(target)), target] -= 1
         p *= g / len(target) if reduction == "mean" else _per_unit(xp, g, reduction)
         return p
@@ -286,7 +303,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                                         ignore_index)
         out = apply(CROSS_ENTROPY, _rows(input, n_classes), target=target._data.reshape(-1),
                     weight=weight, ignore_index=ignore_index, reduction=reduction,
-                    smoothing=smoothing, plain=all_valid and weight is None and not smoothing)
+                    smoothing=smoothing,
+                    plain=_Softmax() if all_valid and weight is None and not smoothing else None)
     if reduction == "none" and input.ndim > 2:
         out = out.reshape((input.shape[0],) + input.shape[2:])
     return out
