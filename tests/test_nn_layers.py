@@ -10,6 +10,7 @@ import distgrad
 import distgrad.nn as nn
 import distgrad.nn.functional as F
 from distgrad.autograd import gradcheck, gradgradcheck
+from distgrad.ops.conv import _batch_inner
 
 
 def rand64(*shape, seed=0, requires_grad=True):
@@ -124,25 +125,39 @@ CONV_CASES = [
 ]
 
 
+# Columns order output pixels batch-major for small batches, batch-innermost for batches of
+# 8 or more (see conv._batch_inner): the cases run in both layouts.
+BATCHES = [2, 13]
+
+
+def test_both_column_layouts_are_exercised():
+    assert not _batch_inner(2, (8, 4, 3, 2)) and _batch_inner(13, (8, 4, 3, 2))
+    assert not _batch_inner(1, (2, 2, 2, 2)) and _batch_inner(9, (2, 2, 2, 2))
+    assert not _batch_inner(64, (16, 1, 3, 3))  # a first layer: one input channel
+
+
+@pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("kwargs", CONV_CASES, ids=str)
-def test_conv2d_matches_naive_loops(kwargs):
+def test_conv2d_matches_naive_loops(kwargs, batch):
     groups = kwargs.get("groups", 1)
     conv = nn.Conv2d(4, 8, (3, 2), **kwargs).double()
-    x = rand64(2, 4, 7, 6)
+    x = rand64(batch, 4, 7, 6)
     expected = naive_conv2d(x.detach().numpy(), conv.weight.detach().numpy(),
                             conv.bias.detach().numpy(), conv.stride,
                             conv.padding, conv.dilation, groups)
     np.testing.assert_allclose(conv(x).detach().numpy(), expected, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("batch", [1, 9])
 @pytest.mark.parametrize("kwargs", CONV_CASES[::2], ids=str)
-def test_conv2d_gradcheck(kwargs):
+def test_conv2d_gradcheck(kwargs, batch):
     conv = nn.Conv2d(2 * kwargs.get("groups", 1), 2 * kwargs.get("groups", 1), 2, **kwargs)
-    check_module_grads(conv, rand64(1, conv.in_channels, 5, 5))
+    check_module_grads(conv, rand64(batch, conv.in_channels, 5, 5))
 
 
-def test_conv2d_double_backward():
-    x, w, b = rand64(1, 2, 4, 4), rand64(3, 2, 2, 2, seed=1), rand64(3, seed=2)
+@pytest.mark.parametrize("batch", [1, 9])
+def test_conv2d_double_backward(batch):
+    x, w, b = rand64(batch, 2, 3, 3), rand64(3, 2, 2, 2, seed=1), rand64(3, seed=2)
     assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), (x, w, b))
 
 
@@ -226,17 +241,37 @@ def test_max_pool2d_propagates_nan_like_pytorch():
         assert indices.tolist() == [[[[index]], [[3]]]]
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 2, 7, 9)])
-def test_max_pool2d_side_by_side_windows_match_naive(shape):
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((1, 2, 7, 9), 2), ((2, 2, 9, 7), 3)])
+def test_max_pool2d_side_by_side_windows_match_naive(shape, k):
     x = distgrad.tensor(np.random.default_rng(2).integers(0, 4, shape).astype(np.float64),
                         requires_grad=True)  # many ties: the first must win
-    out = F.max_pool2d(x, 2)
-    expected, where = naive_max_pool(x.detach().numpy(), 2, 2, 0)
+    out, indices = F.max_pool2d(x, k, return_indices=True)
+    expected, where = naive_max_pool(x.detach().numpy(), k, k, 0)
     np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(indices.numpy(), where[..., 0] * shape[3] + where[..., 1])
     out.sum().backward()
     grad = np.zeros(x.shape)
     for idx in np.ndindex(out.shape):
         grad[idx[0], idx[1], where[idx][0], where[idx][1]] += 1
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+
+
+def test_max_pool2d_side_by_side_oblong_windows_after_relu():
+    # ReLU zeros make whole windows tie; a (2, 3) kernel checks rows and columns apart.
+    x = distgrad.tensor(np.random.default_rng(3).standard_normal((3, 2, 6, 7)),
+                        dtype=distgrad.float32, requires_grad=True)
+    out, indices = F.max_pool2d(x.relu(), (2, 3), return_indices=True)
+    g = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
+    out.backward(distgrad.tensor(g))
+    data, grad = x.detach().numpy().clip(min=0), np.zeros(x.shape, np.float32)
+    for i, ch, r, col in np.ndindex(out.shape):
+        window = data[i, ch, 2 * r:2 * r + 2, 3 * col:3 * col + 3]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+        assert out.detach().numpy()[i, ch, r, col] == window[a, b]
+        assert indices.numpy()[i, ch, r, col] == (2 * r + a) * 7 + 3 * col + b
+        grad[i, ch, 2 * r + a, 3 * col + b] = g[i, ch, r, col] * (x.detach().numpy()[
+            i, ch, 2 * r + a, 3 * col + b] > 0)
+    assert out.dtype == distgrad.float32
     np.testing.assert_array_equal(x.grad.numpy(), grad)
 
 

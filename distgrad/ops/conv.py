@@ -9,6 +9,8 @@ the output gradient, and each one's VJPs are again members of the family. So
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -33,37 +35,64 @@ def _window(i, j, out_hw, stride, dilation):
             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
-def _im2col(x, kh, kw, out_hw, stride, padding, dilation):
-    """``(N, C, H, W)`` -> columns ``(C, KH, KW, N, OH, OW)``: one row per (channel, kernel
-    position), one column per output pixel.
+def _batch_inner(n, w_shape) -> bool:
+    """Whether columns order their output pixels ``(OH, OW, N)`` rather than ``(N, OH, OW)``.
 
-    The columns are a strided view of the (padded) image, copied out in one call. This
-    layout keeps the big matrix contiguous along the output pixels, and a group of channels
-    is a contiguous block of rows.
+    NumPy copies and adds fastest along long contiguous runs. Batch-major, the runs of
+    im2col and col2im are as long as an image row; batch-innermost, as long as the batch,
+    but the image, the output and its gradient move between layouts an element at a time.
+    Measured, the second wins from a batch of 8 unless the columns (one row per input
+    channel and kernel tap) are fewer than the output channels, as in a first layer.
+    """
+    o, cg, kh, kw = w_shape
+    return n >= 8 and cg * kh * kw >= o
+
+
+def _pixels(n, out_hw, batch_inner) -> tuple:
+    return out_hw + (n,) if batch_inner else (n,) + out_hw
+
+
+def _im2col(x, kh, kw, out_hw, stride, padding, dilation, batch_inner):
+    """``(N, C, H, W)`` -> columns ``(C, KH, KW) + pixels``: one row per (channel, kernel
+    position), one column per output pixel (see :func:`_batch_inner` for their order).
+
+    The columns are a strided view of the (padded) image, copied out in one call. A group
+    of channels is a contiguous block of rows.
     """
     n, c, h, w = x.shape
     ph, pw = padding
-    if ph or pw:
-        padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-        padded[:, :, ph:ph + h, pw:pw + w] = x
-        x = padded
+    if batch_inner:  # the image as (C, H, W, N), padded
+        image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        image[:, ph:ph + h, pw:pw + w] = x.transpose(1, 2, 3, 0)
+        s_c, s_h, s_w, s_n = image.strides
+    else:
+        image = x
+        if ph or pw:
+            image = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+            image[:, :, ph:ph + h, pw:pw + w] = x
+        s_n, s_c, s_h, s_w = image.strides
     (sh, sw), (dh, dw) = stride, dilation
-    s_n, s_c, s_h, s_w = x.strides
-    view = as_strided(x, (c, kh, kw, n) + tuple(out_hw),
-                      (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+    pixel_strides = (s_h * sh, s_w * sw, s_n) if batch_inner else (s_n, s_h * sh, s_w * sw)
+    view = as_strided(image, (c, kh, kw) + _pixels(n, out_hw, batch_inner),
+                      (s_c, s_h * dh, s_w * dw) + pixel_strides, writeable=False)
     return np.ascontiguousarray(view)
 
 
-def _col2im(cols, input_shape, stride, padding, dilation):
-    """Sum columns ``(C, KH, KW, N, OH, OW)`` back into an ``(N, C, H, W)`` image."""
-    c, kh, kw, n, oh, ow = cols.shape
-    (ph, pw), (h, w) = padding, input_shape[2:]
-    image = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+def _col2im(cols, input_shape, stride, padding, dilation, batch_inner):
+    """Sum columns ``(C, KH, KW) + pixels`` back into an ``(N, C, H, W)`` image."""
+    c, kh, kw = cols.shape[:3]
+    n, _, h, w = input_shape
+    out_hw = cols.shape[3:5] if batch_inner else cols.shape[4:6]
+    ph, pw = padding
+    hp, wp = h + 2 * ph, w + 2 * pw
+    image = np.zeros((c, hp, wp, n) if batch_inner else (c, n, hp, wp), dtype=cols.dtype)
+    rows = (slice(None),) if batch_inner else (slice(None), slice(None))
     # One strided add per kernel position (kh * kw of them), never a loop over pixels.
     for i in range(kh):
         for j in range(kw):
-            image[(slice(None), slice(None)) + _window(i, j, (oh, ow), stride, dilation)] += \
-                cols[:, i, j]
+            image[rows + _window(i, j, out_hw, stride, dilation)] += cols[:, i, j]
+    if batch_inner:
+        return image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
     return image[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
 
 
@@ -71,10 +100,11 @@ def _out_hw(g):
     return g.shape[2], g.shape[3]
 
 
-def _grad_rows(g, groups):
-    """``(N, O, OH, OW)`` -> ``(G, O / G, N * OH * OW)``."""
-    n, o = g.shape[:2]
-    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+def _grad_rows(g, groups, batch_inner):
+    """``(N, O, OH, OW)`` -> ``(G, O / G, pixels)``, pixels ordered as the columns'."""
+    o = g.shape[1]
+    order = (1, 2, 3, 0) if batch_inner else (1, 0, 2, 3)
+    return g.transpose(order).reshape(groups, o // groups, -1)
 
 
 # ------------------------------------------------------------------ the conv family
@@ -85,30 +115,33 @@ def _conv_forward(x, w, b=None, *, stride, padding, dilation, groups):
     o, _, kh, kw = w.shape
     out_hw = (_out_size(h, kh, stride[0], padding[0], dilation[0]),
               _out_size(w_in, kw, stride[1], padding[1], dilation[1]))
-    cols = _im2col(x, kh, kw, out_hw, stride, padding, dilation)
+    batch_inner = _batch_inner(n, w.shape)
+    cols = _im2col(x, kh, kw, out_hw, stride, padding, dilation, batch_inner)
     m = n * out_hw[0] * out_hw[1]
     out = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, m))
-    out = out.reshape((o, n) + out_hw)
+    out = out.reshape((o,) + _pixels(n, out_hw, batch_inner))
     if b is not None:
         out += b.reshape(o, 1, 1, 1)
     # Contiguous NCHW like PyTorch's, so that ``.view()`` works on the result.
-    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+    return np.ascontiguousarray(out.transpose((3, 0, 1, 2) if batch_inner else (1, 0, 2, 3)))
 
 
 def _conv_input_grad_forward(g, w, *, input_shape, stride, padding, dilation, groups):
     n, o = g.shape[:2]
     _, cg, kh, kw = w.shape
+    batch_inner = _batch_inner(n, w.shape)
     w_t = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
-    cols = np.matmul(w_t, _grad_rows(g, groups))                 # (G, Cg*KH*KW, M)
-    cols = cols.reshape((cg * groups, kh, kw, n) + _out_hw(g))
-    return _col2im(cols, input_shape, stride, padding, dilation)
+    cols = np.matmul(w_t, _grad_rows(g, groups, batch_inner))     # (G, Cg*KH*KW, M)
+    cols = cols.reshape((cg * groups, kh, kw) + _pixels(n, _out_hw(g), batch_inner))
+    return _col2im(cols, input_shape, stride, padding, dilation, batch_inner)
 
 
 def _conv_weight_grad_forward(x, g, *, weight_shape, stride, padding, dilation, groups):
     kh, kw = weight_shape[2:]
-    cols = _im2col(x, kh, kw, _out_hw(g), stride, padding, dilation)
+    batch_inner = _batch_inner(g.shape[0], weight_shape)
+    cols = _im2col(x, kh, kw, _out_hw(g), stride, padding, dilation, batch_inner)
     cols = cols.reshape(groups, -1, cols[0, 0, 0].size)          # (G, Cg*KH*KW, M)
-    grad = np.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))
+    grad = np.matmul(_grad_rows(g, groups, batch_inner), cols.transpose(0, 2, 1))
     return grad.reshape(weight_shape)
 
 
@@ -215,52 +248,63 @@ def _conv_padding(padding, w_shape, stride, dilation):
 # ---------------------------------------------------------------------------- pooling
 
 
-def _maxpool_forward(x, *, index, overlapping, empty):
-    n, c = x.shape[:2]
-    flat = x.reshape(n, c, -1)
-    out = np.take_along_axis(flat, index.reshape(n, c, -1), axis=2).reshape(index.shape)
+def _maxpool_forward(x, *, positions, overlapping, empty, values):
+    # positions: for each window, the flat index into x of its maximum (see max_pool2d)
+    if values is None:
+        values = x.reshape(-1)[positions]
     if empty is not None:
-        out[..., empty] = -np.inf
-    return out
+        values[..., empty] = -np.inf
+    return values
 
 
-def _maxpool_grad(xp, g, out, x, *, index, overlapping, empty):
-    n, c, h, w = x.shape
+def _maxpool_grad(xp, g, out, x, *, positions, overlapping, empty, values):
     if empty is not None:  # a window over padding alone passes no gradient
         g = xp.where(empty, 0.0, g)
     if xp is _backends.raw:
         if not overlapping:  # every input position is the maximum of at most one window
-            grad = np.zeros((n, c, h * w), dtype=g.dtype)
-            np.put_along_axis(grad, index.reshape(n, c, -1), g.reshape(n, c, -1), axis=2)
-            return grad.reshape(n, c, h, w)
-        flat = (np.arange(n * c).reshape(n, c, 1, 1) * (h * w) + index).ravel()
-        summed = np.bincount(flat, weights=g.ravel(), minlength=n * c * h * w)
-        return summed.astype(g.dtype, copy=False).reshape(n, c, h, w)
-    rows = np.arange(n).reshape(n, 1, 1, 1)
-    channels = np.arange(c).reshape(1, c, 1, 1)
-    grad = xp.index_add((n, c, h * w), (rows, channels, index), g)
-    return xp.reshape(grad, (n, c, h, w))
+            grad = np.zeros(x.size, dtype=g.dtype)
+            grad[positions.reshape(-1)] = g.reshape(-1)
+        else:
+            grad = np.bincount(positions.reshape(-1), weights=g.reshape(-1),
+                               minlength=x.size).astype(g.dtype, copy=False)
+        return grad.reshape(x.shape)
+    size = math.prod(x.shape)  # (x is a tensor here, whose .size is a method)
+    return xp.reshape(xp.index_add((size,), positions.reshape(-1), xp.reshape(g, (-1,))),
+                      x.shape)
 
 
 MAX_POOL2D = defop("MaxPool2DWithIndicesBackward0", _maxpool_forward, (_maxpool_grad,))
 
 
 def _argmax_positions(x, kernel, stride, padding, dilation):
-    """For each pooling window, the flat ``h * W + w`` position of its (first) maximum, and
-    where some windows read only padding, a mask of them (else None); see :func:`_no_input`."""
+    """For each pooling window, the flat ``h * W + w`` position of its (first) maximum; where
+    some windows read only padding, a mask of them (else None, see :func:`_no_input`); and
+    the maxima themselves when they came out on the way (else None)."""
     (kh, kw), (ph, pw) = kernel, padding
     n, c, h, w = x.shape
     out_hw = (_out_size(h, kh, stride[0], ph, dilation[0]),
               _out_size(w, kw, stride[1], pw, dilation[1]))
     if (stride == kernel and not (ph or pw) and dilation == (1, 1)
             and not np.isnan(np.add.reduce(x, axis=None))):
-        # The usual pooling, windows side by side: one argmax over each window's elements
-        # (the first maximum wins ties). A NaN anywhere takes the general path below.
+        # The usual pooling, windows side by side (a NaN anywhere takes the general path).
+        # Element k of every window goes to row k of one contiguous array, so that the
+        # maximum and its first position are a few whole-array ops: an argmax over each
+        # window's few elements, or ops on strided views of them, run NumPy's inner loop
+        # once per handful of elements, 10-20x slower.
         (oh, ow), n_k = out_hw, kh * kw
-        windows = x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
-        best_k = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, n_k).argmax(axis=4)
-        return (np.arange(oh).reshape(-1, 1) * kh + best_k // kw) * w + (
-            np.arange(ow) * kw + best_k % kw), None
+        rows = np.ascontiguousarray(
+            x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw).transpose(3, 5, 0, 1, 2, 4)
+        ).reshape(n_k, n, c, oh, ow)
+        best = np.maximum.reduce(rows, axis=0)  # ties keep the earlier row, as PyTorch
+        # The first row equal to the maximum: count the rows before it.
+        first = np.zeros(best.shape, dtype=np.uint8 if n_k < 256 else np.intp)
+        found = rows[0] == best
+        for k in range(1, n_k):
+            first += ~found
+            found |= rows[k] == best
+        offset_in_window = np.array([i * w + j for i in range(kh) for j in range(kw)])
+        corner = np.arange(oh).reshape(-1, 1) * (kh * w) + np.arange(ow) * kw
+        return np.take(offset_in_window, first) + corner, None, best
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     best, best_k = None, np.zeros((n, c) + out_hw, dtype=np.int64)
@@ -279,8 +323,8 @@ def _argmax_positions(x, kernel, stride, padding, dilation):
     rows = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] + (best_k // kw) * dilation[0] - ph
     cols = np.arange(out_hw[1]) * stride[1] + (best_k % kw) * dilation[1] - pw
     if not (ph or pw):
-        return rows * w + cols, None
-    return _no_input(rows, cols, (h, w), kernel, stride, padding, dilation)
+        return rows * w + cols, None, None
+    return _no_input(rows, cols, (h, w), kernel, stride, padding, dilation) + (None,)
 
 
 def _first_taps(size, k, stride, pad, dilation, n_out):
@@ -342,13 +386,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
             _out_size(w, kw, stride[1], padding[1], dilation[1]) < 1:
         raise RuntimeError(f"max_pool2d(): input {shape_str(x.shape)} is smaller than the "
                            f"kernel {[kh, kw]}")
-    index, empty = _argmax_positions(x, (kh, kw), stride, padding, dilation)
+    index, empty, values = _argmax_positions(x, (kh, kw), stride, padding, dilation)
     overlapping = stride[0] < (kh - 1) * dilation[0] + 1 or stride[1] < (kw - 1) * dilation[1] + 1
     # Windows over padding alone read position 0 instead of their index, which may lie
     # outside the input; their gradient is masked (so several of them may share position 0).
     read = index if empty is None else np.where(empty, 0, index)
-    out = apply(MAX_POOL2D, input, index=read, overlapping=overlapping or empty is not None,
-                empty=empty)
+    positions = read + np.arange(n * c).reshape(n, c, 1, 1) * (h * w)  # into x.reshape(-1)
+    out = apply(MAX_POOL2D, input, positions=positions,
+                overlapping=overlapping or empty is not None, empty=empty, values=values)
     if return_indices:
         return out, Tensor._wrap(index.astype(np.int64, copy=False))
     return out
