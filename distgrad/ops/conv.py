@@ -42,10 +42,11 @@ def _batch_inner(n, w_shape) -> bool:
     im2col and col2im are as long as an image row; batch-innermost, as long as the batch,
     but the image, the output and its gradient move between layouts an element at a time.
     Measured, the second wins from a batch of 8 unless the columns (one row per input
-    channel and kernel tap) are fewer than the output channels, as in a first layer.
+    channel and kernel tap) are few: fewer than 8 (average pooling), or than the output
+    channels (a first layer).
     """
     o, cg, kh, kw = w_shape
-    return n >= 8 and cg * kh * kw >= o
+    return n >= 8 and cg * kh * kw >= max(o, 8)
 
 
 def _pixels(n, out_hw, batch_inner) -> tuple:
