@@ -4,6 +4,10 @@ A checkpoint is a zip archive holding ``manifest.json``, which describes the sav
 nested structure, and one ``.npy`` entry per array or tensor (read back with
 ``allow_pickle=False``). The manifest records the exact container types (dict, OrderedDict,
 list, tuple), key types (str or int) and dtypes, so that ``load(save(obj))`` equals ``obj``.
+
+Format version 2 adds, to a tensor's entry, whether it requires grad and whether it is an
+``nn.Parameter``; a checkpoint is written as version 1 (readable by older distgrad) unless a
+tensor needs these flags.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ._tensor import Tensor
 __all__ = ["save", "load", "CheckpointError"]
 
 _FORMAT = "distgrad-checkpoint"
-_VERSION = 1
+_VERSION = 2
 _MANIFEST = "manifest.json"
 
 
@@ -39,8 +43,9 @@ def save(obj, f) -> None:
     ``obj`` may nest dicts (with ``str`` or ``int`` keys), ``OrderedDict`` s, lists and
     tuples of tensors, NumPy arrays and scalars, and Python ``int``, ``float``, ``bool``,
     ``str`` and ``None``: what module and optimizer state dicts hold. Tensors are saved by
-    value (detached); a tensor or array that appears several times is stored once, and
-    loads back as one object.
+    value, with their ``requires_grad`` flag and whether they are an ``nn.Parameter`` (as
+    ``torch.save`` keeps them; a non-leaf comes back as a leaf). A tensor or array that
+    appears several times is stored once, and loads back as one object.
 
     Writing to a path is atomic: the checkpoint is written to a temporary file in the same
     directory, flushed to disk, and renamed over ``f``, so a crash or an error leaves any
@@ -58,8 +63,11 @@ def save(obj, f) -> None:
         >>> distgrad.save({"model": model.state_dict(), "optim": opt.state_dict()}, "ckpt.dg")
     """
     arrays: list[np.ndarray] = []
-    manifest = {"format": _FORMAT, "version": _VERSION,
-                "root": _encode(obj, "obj", arrays, {}, set())}
+    memo: dict = {}
+    root = _encode(obj, "obj", arrays, memo, set())
+    # Version 1 readers reject the grad flags, so only checkpoints that use them say 2.
+    version = _VERSION if memo.get(_FLAGGED) else 1
+    manifest = {"format": _FORMAT, "version": version, "root": root}
     if not isinstance(f, (str, os.PathLike)):
         _write(f, manifest, arrays)
         return
@@ -83,8 +91,8 @@ def load(f, map_location=None, *, weights_only=None):
     r"""Load an object saved with :func:`save`.
 
     Nothing is unpickled: arrays are read with ``allow_pickle=False`` and the structure
-    comes from a JSON manifest. Tensors come back as plain tensors (``requires_grad=False``)
-    with their saved dtype and values.
+    comes from a JSON manifest. Tensors come back with their saved dtype, values and
+    ``requires_grad`` flag, as ``nn.Parameter`` s if they were saved as parameters.
 
     Args:
         f: a path (``str`` or ``os.PathLike``) or a binary file object open for reading.
@@ -163,7 +171,20 @@ def _encode_array(obj, path: str, arrays: list, memo: dict) -> dict:
     if key not in memo:
         memo[key] = (len(arrays), obj)  # keeps obj alive, so its id stays unique
         arrays.append(array)
-    return {tag: memo[key][0], "dtype": array.dtype.str}
+    node = {tag: memo[key][0], "dtype": array.dtype.str}
+    if tag == "tensor":
+        from .nn.parameter import Parameter
+
+        if obj.requires_grad:
+            node["requires_grad"] = True
+        if isinstance(obj, Parameter):
+            node["parameter"] = True
+        if len(node) > 2:
+            memo[_FLAGGED] = True
+    return node
+
+
+_FLAGGED = "flags"  # the memo entry (not an id pair) that says a tensor needed grad flags
 
 
 def _write(out, manifest: dict, arrays: list) -> None:
@@ -226,6 +247,9 @@ def _read(file, name: str):
         return _Decoder(zf, name).decode(manifest["root"])
 
 
+_TENSOR_KEYS = {"tensor", "dtype", "requires_grad", "parameter"}
+
+
 class _Decoder:
     def __init__(self, zf: zipfile.ZipFile, name: str):
         self.zf, self.name, self.loaded = zf, name, {}
@@ -233,6 +257,9 @@ class _Decoder:
     def decode(self, node):
         if node is None or type(node) in (bool, int, str):
             return node
+        if type(node) is dict and node.keys() <= _TENSOR_KEYS and "tensor" in node:
+            return self._array("tensor", node["tensor"], node.get("dtype"),
+                               node.get("requires_grad") is True, node.get("parameter") is True)
         if type(node) is dict and len(node) in (1, 2):
             tag = next(iter(node))
             value = node[tag]
@@ -253,7 +280,10 @@ class _Decoder:
             raise CheckpointError(f"{self.name}: corrupt manifest: bad key {key!r:.80}")
         return key
 
-    def _array(self, tag: str, index: int, dtype):
+    def _array(self, tag: str, index, dtype, requires_grad: bool = False,
+               parameter: bool = False):
+        if type(index) is not int:
+            raise CheckpointError(f"{self.name}: corrupt manifest: bad array index {index!r:.80}")
         if (tag, index) in self.loaded:
             return self.loaded[tag, index]
         entry = f"arrays/{index}.npy"
@@ -265,8 +295,14 @@ class _Decoder:
         if array.dtype.str != dtype:
             raise CheckpointError(f"{self.name}: corrupt checkpoint: {entry} has dtype "
                                   f"{array.dtype.str}, the manifest says {dtype}")
-        if tag == "tensor":
+        if tag == "tensor" and parameter:
+            from .nn.parameter import Parameter
+
+            result = Parameter(Tensor._wrap(array), requires_grad=requires_grad)
+        elif tag == "tensor":
             result = Tensor._wrap(array)
+            if requires_grad:
+                result.requires_grad_(True)
         elif tag == "scalar":
             result = array[()]
         else:

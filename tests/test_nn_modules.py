@@ -243,8 +243,10 @@ def test_repr_matches_pytorch_layout():
     assert repr(nn.Conv2d(1, 16, 3, padding=1)) == (
         "Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))")
     assert repr(nn.BatchNorm1d(8)) == (
-        "BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)")
-    assert repr(nn.LayerNorm(5)) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True)"
+        "BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+        "track_running_stats=True)")
+    assert repr(nn.LayerNorm(5)) == (
+        "LayerNorm((5,), eps=1e-05, elementwise_affine=True, bias=True)")
     assert repr(nn.GELU()) == "GELU(approximate='none')"
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"

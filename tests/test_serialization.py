@@ -72,15 +72,30 @@ def test_round_trip_through_str_path_and_file_objects(tmp_path):
     assert_same(obj, load(buffer))
 
 
-def test_loaded_tensors_are_plain_and_writable(tmp_path):
+def test_loaded_tensors_keep_requires_grad_and_parameter_type(tmp_path):
+    # As torch.load: a Parameter loads as a Parameter, requires_grad is kept, and a non-leaf
+    # loads as a leaf.
     from distgrad.nn.parameter import Parameter
 
     weight = Parameter(np.ones((2, 2), dtype=np.float32))
-    save({"w": weight, "g": distgrad.ones(3, requires_grad=True) * 2}, tmp_path / "c")
+    frozen = Parameter(np.ones(2, dtype=np.float32), requires_grad=False)
+    save({"w": weight, "f": frozen, "g": distgrad.ones(3, requires_grad=True) * 2,
+          "p": distgrad.ones(2)}, tmp_path / "c")
     loaded = load(tmp_path / "c")
-    assert type(loaded["w"]) is distgrad.Tensor and not loaded["w"].requires_grad
-    assert loaded["g"].grad_fn is None and loaded["g"].tolist() == [2.0, 2.0, 2.0]
-    loaded["w"].numpy()[0, 0] = 5.0
+    assert type(loaded["w"]) is Parameter and loaded["w"].requires_grad
+    assert type(loaded["f"]) is Parameter and not loaded["f"].requires_grad
+    assert loaded["g"].requires_grad and loaded["g"].is_leaf and loaded["g"].grad_fn is None
+    assert loaded["g"].tolist() == [2.0, 2.0, 2.0]
+    assert type(loaded["p"]) is distgrad.Tensor and not loaded["p"].requires_grad
+    loaded["p"].numpy()[0] = 5.0
+    with zipfile.ZipFile(tmp_path / "c") as zf:
+        assert json.loads(zf.read("manifest.json"))["version"] == 2
+
+
+def test_checkpoints_without_grad_flags_stay_version_1(tmp_path):
+    save({"sd": distgrad.nn.Linear(2, 2).state_dict()}, tmp_path / "c")
+    with zipfile.ZipFile(tmp_path / "c") as zf:
+        assert json.loads(zf.read("manifest.json"))["version"] == 1
 
 
 def test_shared_tensors_load_as_one_object(tmp_path):

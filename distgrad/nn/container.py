@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .module import Module
+from .module import Module, _indent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -19,7 +19,8 @@ class Sequential(Module):
     """Chain modules: the output of each is the input of the next.
 
     Built from modules as arguments, or from an ``OrderedDict`` of named modules. Supports
-    ``len``, iteration, indexing (a slice gives a new ``Sequential``) and ``append``.
+    ``len``, iteration, indexing (a slice gives a new ``Sequential``), ``append``,
+    ``extend``, ``insert``, ``pop``, ``+`` (with another Sequential) and ``*`` (an int).
 
     Example::
 
@@ -79,6 +80,55 @@ class Sequential(Module):
             self.append(module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert ``module`` before position ``index`` (``len(self)`` appends); the modules
+        are renumbered ``0, 1, ...``. Returns self."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+        return self
+
+    def pop(self, key):
+        """Remove the module at ``key`` (an index or a slice) and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def __add__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
+
+    def __mul__(self, other) -> Sequential:
+        """A new Sequential repeating these modules (the same objects) ``other`` times."""
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and "
+                            f"{type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other) -> Sequential:
+        repeated = self * other
+        self._modules.clear()
+        return self.extend(list(repeated))
+
 
 class ModuleList(Module):
     """Hold submodules in a list; they are registered, so their parameters are visible."""
@@ -129,8 +179,35 @@ class ModuleList(Module):
         modules.insert(index, module)
         self._renumber(modules)
 
+    def pop(self, key):
+        """Remove the module at ``key`` (an index or a slice) and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def __add__(self, other) -> ModuleList:
+        """A new ModuleList of these modules followed by those of ``other`` (an iterable)."""
+        return ModuleList([*self, *other])
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward; iterate over its modules instead")
+
+    def __repr__(self):
+        # Runs of consecutive modules with the same repr are shown once, as PyTorch does:
+        # "(0-2): 3 x Linear(...)".
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return f"{self._get_name()}()"
+        lines = [f"({first}): {text}" if first == last else
+                 f"({first}-{last}): {last - first + 1} x {text}" for first, last, text in runs]
+        body = "\n  ".join(_indent(line, 2) for line in lines)
+        return f"{self._get_name()}(\n  {body}\n)"
 
 
 class ModuleDict(Module):
@@ -170,6 +247,10 @@ class ModuleDict(Module):
 
     def pop(self, key: str) -> Module:
         return self._modules.pop(key)
+
+    def clear(self) -> None:
+        """Remove all modules."""
+        self._modules.clear()
 
     def update(self, modules) -> None:
         items = modules.items() if hasattr(modules, "items") else modules

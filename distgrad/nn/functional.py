@@ -12,15 +12,17 @@ import numpy as np
 
 from .. import ops
 from .._tensor import Tensor
-from ..ops import nn_fused
+from ..autograd.grad_mode import is_grad_enabled
+from ..ops import loss_ops, nn_fused
+from ..ops._registry import apply, defop
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d, pad
-from ..ops.loss_ops import binary_cross_entropy_with_logits, cross_entropy, nll_loss
-from ..ops.nn_fused import dropout, embedding
+from ..ops.loss_ops import cross_entropy, nll_loss
+from ..ops.nn_fused import dropout
 from ..ops.norm_ops import batch_norm, layer_norm
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "gelu", "tanh", "sigmoid",
-           "softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "embedding",
-           "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "gelu",
+           "tanh", "sigmoid", "softmax", "log_softmax", "dropout", "layer_norm", "batch_norm",
+           "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten"]
 
 
@@ -31,10 +33,15 @@ def linear(input, weight, bias=None):
         input: ``(*, in_features)``.
         weight: ``(out_features, in_features)``, or ``(in_features,)`` for an output of
             shape ``input.shape[:-1]`` (then without ``bias``, as in PyTorch).
-        bias: ``(out_features,)`` or None.
+        bias: ``(out_features,)``, any shape that broadcasts against the output (such as
+            ``(1,)`` or ``()``), or None.
     """
     if bias is None and np.ndim(_array(weight)) == 1:
         return ops.matmul(input, weight)
+    if bias is not None and np.ndim(_array(weight)) == 2 and \
+            np.shape(_array(bias)) != np.shape(_array(weight))[:1]:
+        # PyTorch broadcasts the bias; the fused op takes only (out_features,).
+        return nn_fused.linear(input, weight, None) + bias
     return nn_fused.linear(input, weight, bias)
 
 
@@ -85,6 +92,73 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return ops.flatten(input, start_dim, end_dim)
 
 
+# ------------------------------------------------------------------------ embedding
+
+
+def _embedding_forward(w, *, indices, num_weights, padding_idx, counts):
+    return np.take(w, indices, axis=0)
+
+
+def _embedding_freq_grad(xp, g, out, w, *, indices, num_weights, padding_idx, counts):
+    # Each row's gradient divided by how often its index occurs in the batch.
+    scale = 1.0 / counts[indices]
+    if padding_idx is not None:
+        scale = np.where(indices == padding_idx, 0.0, scale)
+    g = g * np.expand_dims(scale, -1).astype(_array(g).dtype)
+    flat_g = xp.reshape(g, (indices.size, g.shape[-1]))
+    return xp.index_add((num_weights, g.shape[-1]), indices.reshape(-1), flat_g)
+
+
+_EMBEDDING_FREQ = defop("EmbeddingBackward0", _embedding_forward, (_embedding_freq_grad,),
+                        save_inputs=False)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Look up rows of ``weight`` (``(num_embeddings, embedding_dim)``) at integer ``input``.
+
+    Gradients of repeated indices accumulate; the row ``padding_idx`` receives none.
+
+    Args:
+        max_norm: if given, each row looked up whose ``norm_type``-norm exceeds it is first
+            rescaled, in place in ``weight`` (outside autograd), to norm ``max_norm``.
+        norm_type: the p of the p-norm for ``max_norm`` (default 2).
+        scale_grad_by_freq: divide each row's gradient by the number of times its index
+            occurs in ``input``.
+        sparse: sparse gradients are not supported; only False.
+    """
+    if sparse:
+        raise NotImplementedError("embedding(): sparse gradients are not supported by "
+                                  "distgrad; use sparse=False (the gradient is then dense)")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, float(max_norm), float(norm_type))
+    out = nn_fused.embedding(input, weight, padding_idx)
+    if not scale_grad_by_freq or out.grad_fn is None:
+        return out
+    # The same lookup (checked above), recorded with a frequency-scaled gradient.
+    indices = np.asarray(_array(input))
+    num = weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    counts = np.bincount(indices.reshape(-1), minlength=num)
+    return apply(_EMBEDDING_FREQ, weight, indices=indices, num_weights=num,
+                 padding_idx=padding_idx, counts=counts)
+
+
+def _embedding_renorm_(weight, input, max_norm: float, norm_type: float) -> None:
+    """Rescale, in place, the rows of ``weight`` indexed by ``input`` whose norm exceeds
+    ``max_norm`` to ``max_norm / (norm + 1e-7)`` times themselves, as PyTorch does."""
+    w = weight._data
+    rows = np.unique(np.asarray(_array(input)))
+    rows = rows[(rows >= 0) & (rows < w.shape[0])]  # out-of-range indices fail in the lookup
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
+        w[rows[over]] *= scale[:, None]
+        weight._bump_version()
+
+
 # ------------------------------------------------------------------ regression losses
 
 
@@ -125,29 +199,103 @@ def l1_loss(input, target, reduction: str = "mean"):
     return _reduce(ops.abs(input - target), reduction)
 
 
-_TINY = 1e-45  # log(_TINY) < -100, and it is still a (denormal) float32
+_BCE_EPSILON = 1e-12  # PyTorch's floor on ``input * (1 - input)`` in BCE's input gradient
+
+
+def _bce_forward(x, y, *, weight, reduction):
+    with np.errstate(divide="ignore"):
+        # Each log is clamped at -100, so that inputs of exactly 0 or 1 give finite losses.
+        losses = ((y - 1) * np.maximum(np.log1p(-x), -100)
+                  - y * np.maximum(np.log(x), -100))
+    if weight is not None:
+        losses = losses * weight
+    if reduction == "none":
+        return losses.astype(x.dtype, copy=False)
+    total = losses.sum()
+    return np.asarray(total / x.size if reduction == "mean" else total, dtype=x.dtype)
+
+
+def _bce_scale(g, x, weight, reduction):
+    scale = g / _array(x).size if reduction == "mean" else g
+    return scale * weight if weight is not None else scale
+
+
+def _bce_grad_input(xp, g, out, x, y, *, weight, reduction):
+    # (x - y) / (x * (1 - x)), the denominator floored at 1e-12 as in PyTorch: at x = 0 or 1
+    # the gradient is large but finite (the clamped logs would give a misleading one).
+    denom = x * (1 - x)
+    small = _array(denom) < _BCE_EPSILON
+    if small.any():
+        denom = xp.where(small, _BCE_EPSILON, denom)
+    return (x - y) / denom * _bce_scale(g, x, weight, reduction)
+
+
+@np.errstate(divide="ignore")
+def _bce_grad_target(xp, g, out, x, y, *, weight, reduction):
+    # -logit(x) = log((1 - x) / x): +-inf at x = 0 or 1, as in PyTorch.
+    return -xp.log(x / (1 - x)) * _bce_scale(g, x, weight, reduction)
+
+
+_BCE = defop("BinaryCrossEntropyBackward0", _bce_forward, (_bce_grad_input, _bce_grad_target))
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
-    """Binary cross-entropy of probabilities ``input`` in [0, 1]; each log is clamped at -100
-    as in PyTorch. Prefer :func:`binary_cross_entropy_with_logits`, which is stable."""
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target``.
+
+    Each log is clamped at -100 and the input gradient is
+    ``(input - target) / max(input * (1 - input), 1e-12)``, as in PyTorch. ``weight``
+    (not differentiable) is broadcast against the loss of each element. Prefer
+    :func:`binary_cross_entropy_with_logits`, which is stable.
+    """
     _check_reduction(reduction)
-    x = _array(input)
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    x = input._data
     if np.shape(_array(target)) != x.shape:
         raise ValueError(f"Using a target size ({list(np.shape(_array(target)))}) that is "
                          f"different to the input size ({list(x.shape)}) is deprecated. Please "
                          f"ensure they have the same size.")
-    if np.any((x < 0) | (x > 1)):
+    if np.asarray(_array(target)).dtype.kind != "f":
+        raise RuntimeError(f"binary_cross_entropy: target must be floating point, got "
+                           f"{np.asarray(_array(target)).dtype}; convert it with .float()")
+    # Written so that nan fails the checks too, as in PyTorch.
+    if not np.all((x >= 0) & (x <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
                            "and 1")
-    # Each log is clamped at -100 as in PyTorch; clamping its argument away from 0 first keeps
-    # the value and the gradient finite where the input is exactly 0 or 1.
-    log_p = ops.clamp(ops.log(ops.clamp(input, min=_TINY)), min=-100)
-    log_not_p = ops.clamp(ops.log(ops.clamp(1 - input, min=_TINY)), min=-100)
-    losses = -(target * log_p + (1 - target) * log_not_p)
+    y = np.asarray(_array(target))
+    if not np.all((y >= 0) & (y <= 1)):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
+                           "and 1")
     if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
+        _check_not_differentiable(weight, "weight", "binary_cross_entropy")
+        weight = np.asarray(_array(weight))
+        try:
+            fits = np.broadcast_shapes(weight.shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"binary_cross_entropy: weight of shape {list(weight.shape)} "
+                               f"does not broadcast to the input's shape {list(x.shape)}")
+    return apply(_BCE, input, target, weight=weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None):
+    """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in ``[0, 1]``, computed
+    stably from the logits. ``weight`` is broadcast against the loss of each element;
+    ``pos_weight`` (broadcast along the last dim) weighs positives. Neither is
+    differentiable."""
+    _check_not_differentiable(weight, "weight", "binary_cross_entropy_with_logits")
+    _check_not_differentiable(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
+    return loss_ops.binary_cross_entropy_with_logits(input, target, weight, reduction,
+                                                     pos_weight)
+
+
+def _check_not_differentiable(t, name, function):
+    # PyTorch refuses these rather than silently leaving them without a gradient.
+    if isinstance(t, Tensor) and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to "
+                           f"argument '{name}'. This input cannot have requires_grad True.")
 
 
 # ------------------------------------------------------------------------- one_hot

@@ -1,11 +1,14 @@
 """Loss modules: ``MSELoss L1Loss CrossEntropyLoss NLLLoss BCEWithLogitsLoss BCELoss``.
 
-``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``, as in PyTorch. Class weights
-and ``pos_weight`` are registered as buffers, so they follow ``to(dtype)`` and appear in
-``state_dict``.
+``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``, as in PyTorch; the
+constructors take PyTorch's arguments in PyTorch's order, including the deprecated
+``size_average`` and ``reduce``. Class weights and ``pos_weight`` are registered as buffers,
+so they follow ``to(dtype)`` and appear in ``state_dict``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from .._tensor import Tensor
 from . import functional as F
@@ -20,9 +23,25 @@ def _as_tensor(value):
     return Tensor(value)
 
 
+def _legacy_reduction(size_average, reduce) -> str:
+    """The ``reduction`` that PyTorch's deprecated ``size_average`` / ``reduce`` flags mean
+    (each None counts as True)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=4)
+    return reduction
+
+
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    """Base of the losses. ``size_average`` and ``reduce`` are PyTorch's deprecated way to
+    choose the reduction; when either is given it overrides ``reduction``, with a warning."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'mean', "
                              "'sum' or 'none'")
@@ -30,8 +49,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_tensor(weight))
 
 
@@ -69,9 +88,9 @@ class CrossEntropyLoss(_WeightedLoss):
         >>> loss.backward()
     """
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -85,8 +104,9 @@ class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (e.g. from ``LogSoftmax``) at int64
     class indices; ``weight``, ``ignore_index`` and ``reduction`` as in CrossEntropyLoss."""
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
@@ -102,8 +122,9 @@ class BCEWithLogitsLoss(_Loss):
         pos_weight: a weight of positive examples per class (broadcast along the last dim).
     """
 
-    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_tensor(weight))
         self.register_buffer("pos_weight", _as_tensor(pos_weight))
 

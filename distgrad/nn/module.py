@@ -231,7 +231,8 @@ class Module:
             yield module
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         seen = set()
         for module_prefix, module in modules:
             for name, value in module.__dict__[store].items():
@@ -390,11 +391,17 @@ class Module:
         Every entry is checked before anything is copied: with ``strict``, missing or
         unexpected keys raise a RuntimeError listing them, and a shape mismatch always does;
         then the module is left unchanged. Returns ``(missing_keys, unexpected_keys)``.
+
+        A BatchNorm's ``num_batches_tracked`` may be absent (checkpoints from before it
+        existed, as PyTorch accepts them): it then keeps its current value.
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
+        optional = {f"{prefix}.{name}" if prefix else name
+                    for prefix, module in self.named_modules(remove_duplicate=False)
+                    for name in module._optional_state_keys()}
+        missing = [key for key in own if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in own]
         errors, pending = [], []
         for key, target in own.items():
@@ -426,6 +433,11 @@ class Module:
             for target, array in pending:
                 target.copy_(Tensor._wrap(array))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _optional_state_keys(self) -> tuple:
+        """Names of this module's own state entries that :meth:`load_state_dict` may find
+        absent (then the current value is kept, and the key is not reported missing)."""
+        return ()
 
     # ----------------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook) -> RemovableHandle:

@@ -59,7 +59,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
@@ -69,7 +69,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -79,7 +79,10 @@ class _BatchNorm(Module):
         np_dtype = _np_dtype(dtype)
         if affine:
             self.weight = Parameter(Tensor._wrap(np.ones(num_features, np_dtype)))
-            self.bias = Parameter(Tensor._wrap(np.zeros(num_features, np_dtype)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, np_dtype)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -100,9 +103,13 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
+
+    def _optional_state_keys(self) -> tuple:
+        return ("num_batches_tracked",) if self.track_running_stats else ()
 
     def forward(self, input):
         if input.ndim not in self._input_dims:
@@ -128,7 +135,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -137,7 +145,8 @@ class BatchNorm1d(_BatchNorm):
     In training mode the batch mean and (biased) variance normalise the input, and the
     buffers ``running_mean`` / ``running_var`` are updated with ``momentum`` (using the
     unbiased variance); in evaluation mode the running statistics are used.
-    ``num_batches_tracked`` counts the training batches seen.
+    ``num_batches_tracked`` counts the training batches seen. With ``affine``, a ``weight``
+    (ones) and a ``bias`` (zeros; keyword-only ``bias=False`` leaves it out) are learnt.
     """
 
     _input_dims = (2, 3)

@@ -1,5 +1,6 @@
-"""Gradient utilities: ``clip_grad_norm_``, ``clip_grad_value_``, and flattening parameters
-to one vector and back."""
+"""Gradient utilities: ``clip_grad_norm_`` (and its two halves, ``get_total_norm`` and
+``clip_grads_with_norm_``), ``clip_grad_value_``, and flattening parameters to one vector
+and back."""
 
 from __future__ import annotations
 
@@ -11,14 +12,81 @@ from .. import ops
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "vector_to_parameters"]
+
+
+def _tensors(tensors) -> list:
+    return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
 def _grads(parameters) -> list:
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    return [p.grad for p in parameters if p.grad is not None]
+    return [p.grad for p in _tensors(parameters) if p.grad is not None]
+
+
+def _vector_norm(array: np.ndarray, p: float) -> float:
+    """The ``p``-norm of ``array`` seen as one vector, as ``linalg.vector_norm`` computes it:
+    ``inf``/``-inf`` give the largest/smallest absolute value (nan if any is nan), ``0`` the
+    number of non-zero elements."""
+    if array.size == 0:
+        if math.isinf(p):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        return 0.0
+    if p == 2.0:
+        flat = array.ravel()
+        return math.sqrt(float(np.dot(flat, flat)))
+    magnitude = np.abs(array)
+    if p == math.inf:
+        return float(np.max(magnitude))
+    if p == -math.inf:
+        return float(np.min(magnitude))
+    if p == 0:
+        return float(np.count_nonzero(magnitude))
+    return float(np.sum(magnitude.astype(np.float64) ** p)) ** (1.0 / p)
+
+
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None) -> Tensor:
+    """The ``norm_type``-norm of the norms of ``tensors``: for p-norms with finite positive
+    ``p`` (and for ``inf``), the norm of all their elements together, as if concatenated
+    into one vector.
+
+    Args:
+        tensors: a tensor or an iterable of tensors (e.g. the ``.grad`` s of parameters).
+        norm_type: the p of the p-norm; ``inf`` / ``-inf`` for the largest / smallest
+            absolute value, ``0`` to count the non-zero norms.
+        error_if_nonfinite: raise if the total norm is nan or inf.
+        foreach: accepted for compatibility and ignored.
+
+    Returns:
+        The total norm, a 0-d tensor of the first tensor's dtype (float32 if there is none).
+    """
+    arrays = [t._data for t in _tensors(tensors)]
+    norm_type = float(norm_type)
+    if not arrays:
+        return Tensor._wrap(np.zeros((), dtype=np.float32))
+    norms = np.array([_vector_norm(a, norm_type) for a in arrays])
+    total = _vector_norm(norms, norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
+                           f"is non-finite, so it cannot be clipped. To disable this error and "
+                           f"scale the gradients by the non-finite norm anyway, set "
+                           f"`error_if_nonfinite=False`")
+    return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by
+    ``min(1, max_norm / (total_norm + 1e-6))``, given their ``total_norm`` (as computed by
+    :func:`get_total_norm`)."""
+    total = float(total_norm)
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)
+    if coef < 1.0 or not math.isfinite(total):
+        # A non-finite norm scales by 0 or nan, as in PyTorch, silently.
+        with no_grad(), np.errstate(invalid="ignore"):
+            for g in _grads(parameters):
+                g.mul_(coef)
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -26,40 +94,24 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     """Scale the gradients of ``parameters`` in place so that their total norm is at most
     ``max_norm``.
 
-    The total norm is taken over all gradients together, as if concatenated into one vector.
-    Gradients are multiplied by ``min(1, max_norm / (total_norm + 1e-6))``.
+    The total norm is taken over all gradients together, as if concatenated into one vector
+    (see :func:`get_total_norm`). Gradients are multiplied by
+    ``min(1, max_norm / (total_norm + 1e-6))``.
 
     Args:
         parameters: a tensor or an iterable of tensors whose ``.grad`` is clipped.
         max_norm: the largest allowed norm.
         norm_type: the p of the p-norm; ``inf`` for the largest absolute value.
         error_if_nonfinite: raise if the total norm is nan or inf.
+        foreach: accepted for compatibility and ignored.
 
     Returns:
         The total norm of the gradients before clipping (a 0-d tensor).
     """
-    grads = _grads(parameters)
-    norm_type = float(norm_type)
-    if not grads:
-        return Tensor._wrap(np.zeros((), dtype=np.float32))
-    arrays = [g._data for g in grads]
-    if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
-    elif norm_type == 2.0:
-        total = math.sqrt(sum(float(np.dot(a.ravel(), a.ravel())) for a in arrays))
-    else:
-        total = sum(float(np.sum(np.abs(a) ** norm_type)) for a in arrays) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
-                           f"is non-finite, so it cannot be clipped. To disable this error and "
-                           f"scale the gradients by the non-finite norm anyway, set "
-                           f"`error_if_nonfinite=False`")
-    coef = min(float(max_norm) / (total + 1e-6), 1.0)
-    if coef < 1.0 or not math.isfinite(total):
-        with no_grad():
-            for g in grads:
-                g.mul_(coef)
-    return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+    parameters = _tensors(parameters)  # iterated twice: a generator must be listed first
+    total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:

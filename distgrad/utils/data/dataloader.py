@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections.abc
+import copy
 
 import numpy as np
 
@@ -27,7 +28,8 @@ def default_collate(batch):
     * `Mapping[K, V_i]` -> `Mapping[K, default_collate([V_1, V_2, ...])]`
     * `NamedTuple[V1_i, V2_i, ...]` -> `NamedTuple[default_collate([V1_1, V1_2, ...]), ...]`
     * `Sequence[V1_i, V2_i, ...]` -> `Sequence[default_collate([V1_1, V1_2, ...]), ...]`;
-      a tuple becomes a :class:`list`, as in PyTorch.
+      a tuple becomes a :class:`list`, as in PyTorch (and a field of strings inside it is
+      the tuple of the batch's strings).
 
     Args:
         batch: a single batch to be collated
@@ -58,17 +60,16 @@ def default_collate(batch):
         return batch
     if isinstance(elem, collections.abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _rebuild_mapping(elem, collated)
+    # Below, each field is collated from the tuple that zip() gives, as in PyTorch: a field
+    # of strings stays that tuple.
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch, strict=True)))
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch, strict=True)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        collated = [default_collate(list(samples)) for samples in zip(*batch, strict=True)]
+        collated = [default_collate(samples) for samples in zip(*batch, strict=True)]
         if isinstance(elem, (tuple, list)):
             return collated
         try:
@@ -81,20 +82,34 @@ def default_collate(batch):
 
 def default_convert(data):
     r"""Convert each NumPy array element into a :class:`Tensor`, recursing into mappings
-    and sequences. Used instead of :func:`default_collate` when automatic batching is off
-    (``batch_size=None``).
+    and sequences (a tuple becomes a :class:`list`, as in PyTorch). Used instead of
+    :func:`default_collate` when automatic batching is off (``batch_size=None``).
     """
     if isinstance(data, np.ndarray) and not data.dtype.hasobject and data.dtype.kind not in "SUa":
         return Tensor._wrap(data)
     if isinstance(data, np.generic):
         return Tensor._wrap(np.array(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({key: default_convert(value) for key, value in data.items()})
+        return _rebuild_mapping(data, {key: default_convert(value) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, (list, tuple)):
-        return type(data)(default_convert(d) for d in data)
+    if isinstance(data, (list, tuple)):  # a tuple becomes a list, as in PyTorch
+        return [default_convert(d) for d in data]
     return data
+
+
+def _rebuild_mapping(like, values: dict):
+    """A mapping of ``like``'s type holding ``values``: a copy of ``like`` updated with them
+    when it is mutable (so ``defaultdict`` and ``OrderedDict`` keep their type and settings),
+    else the type built from them, else a plain dict."""
+    if isinstance(like, collections.abc.MutableMapping):
+        clone = copy.copy(like)
+        clone.update(values)
+        return clone
+    try:
+        return type(like)(values)
+    except TypeError:
+        return values
 
 
 class DataLoader:
