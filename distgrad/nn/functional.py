@@ -15,12 +15,14 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..ops import loss_ops, nn_fused
 from ..ops._registry import apply, defop
-from ..ops.conv import avg_pool2d, conv2d, max_pool2d, pad
+from ..ops.conv import conv2d
 from ..ops.loss_ops import cross_entropy, nll_loss
 from ..ops.nn_fused import dropout
 from ..ops.norm_ops import batch_norm, layer_norm
+from ..ops.padding import pad
+from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "gelu",
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "relu", "gelu",
            "tanh", "sigmoid", "softmax", "log_softmax", "dropout", "layer_norm", "batch_norm",
            "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten"]

@@ -123,9 +123,9 @@ class Conv2d(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported; "
-                                      "use 'zeros'")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', but got padding_mode={padding_mode!r}")
         if isinstance(padding, str):
             _check_padding_string(padding, _pair(stride))
         self.in_channels = in_channels
@@ -158,8 +158,23 @@ class Conv2d(Module):
             raise RuntimeError(f"Conv2d: expected input of shape [N, {self.in_channels}, H, W] "
                                f"or [{self.in_channels}, H, W] ({self.in_channels} channels), "
                                f"got input of shape {list(shape)}")
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        if self.padding_mode == "zeros":
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        return F.conv2d(F.pad(input, self._mode_padding(), mode=self.padding_mode), self.weight,
+                        self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _mode_padding(self) -> tuple:
+        """``padding`` as ``F.pad`` widths (last dim first), for a padding_mode other than
+        zeros; ``'same'`` puts an odd total's extra row/column at the bottom/right."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
+            (top, left), (bottom, right) = ([t // 2 for t in totals],
+                                            [t - t // 2 for t in totals])
+            return (left, right, top, bottom)
+        return (self.padding[1], self.padding[1], self.padding[0], self.padding[0])
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -172,6 +187,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -198,19 +215,122 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """2-D average pooling (zero padding is counted in the average)."""
+    """2-D average pooling; zero padding counts in the average if ``count_include_pad``."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` (an int, or a pair with None for "keep")."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _PadNd(Module):
+    """Pad the last ``dims`` dims by ``padding`` (an int for every side, or
+    ``(left, right, top, bottom)``, last dim first) in ``mode``."""
+
+    dims = 2
+    mode = "constant"
+
+    def __init__(self, padding, value=None):
+        super().__init__()
+        self.padding = ((int(padding),) * 2 * self.dims if isinstance(padding, int)
+                        else tuple(padding))
+        if len(self.padding) != 2 * self.dims:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a "
+                             f"{2 * self.dims}-tuple, got {padding!r}")
+        self.value = value
+
+    def forward(self, input):
+        return F.pad(input, self.padding, self.mode, self.value)
+
+    def extra_repr(self) -> str:
+        return str(self.padding)
+
+
+class ConstantPad1d(_PadNd):
+    """Pad the last dim with the constant ``value``."""
+
+    dims = 1
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding, value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad2d(ConstantPad1d):
+    """Pad the last two dims with the constant ``value``."""
+
+    dims = 2
+
+
+class ZeroPad2d(_PadNd):
+    """Pad the last two dims with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_PadNd):
+    """Pad the last dim with its reflection about the edge elements."""
+
+    dims, mode = 1, "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    """Pad the last two dims with their reflection about the edge elements."""
+
+    dims = 2
+
+
+class ReplicationPad1d(_PadNd):
+    """Pad the last dim by repeating its edge elements."""
+
+    dims, mode = 1, "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    """Pad the last two dims by repeating their edge elements."""
+
+    dims = 2
+
+
+class CircularPad1d(_PadNd):
+    """Pad the last dim by wrapping around."""
+
+    dims, mode = 1, "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    """Pad the last two dims by wrapping around."""
+
+    dims = 2
 
 
 class Flatten(Module):
