@@ -297,3 +297,33 @@ def test_one_hot():
     assert F.one_hot(distgrad.tensor([3])).shape == (1, 4)
     with pytest.raises(RuntimeError, match="smaller than num_classes"):
         F.one_hot(distgrad.tensor([5]), 3)
+
+
+def test_functional_losses_take_pytorchs_positional_order_and_weights():
+    x, y = distgrad.tensor([1.0, 2.0, 3.0]), distgrad.tensor([0.0, 0.0, 1.0])
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        assert F.mse_loss(x, y, False).item() == 9.0           # size_average=False
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        assert F.mse_loss(x, y, None, False).tolist() == [1.0, 4.0, 4.0]  # reduce=False
+    logits, target = distgrad.randn(3, 4), distgrad.tensor([0, 1, 2])
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        summed = F.cross_entropy(logits, target, None, False)
+    np.testing.assert_allclose(summed.item(), 3 * F.cross_entropy(logits, target).item(),
+                               rtol=1e-6)
+    # torch 2.13's weighted mse/l1: a weighted mean divides by the weights' sum
+    w = distgrad.tensor([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(F.mse_loss(x, y, weight=w).item(), 3.142857, rtol=1e-5)
+    assert F.mse_loss(x, y, weight=w, reduction="sum").item() == 11.0
+    assert F.mse_loss(x, y, weight=w, reduction="none").tolist() == [1.0, 8.0, 2.0]
+    np.testing.assert_allclose(F.l1_loss(x, y, weight=w).item(), 1.714286, rtol=1e-5)
+    with pytest.raises(ValueError, match="same size"):
+        F.mse_loss(x, y, weight=distgrad.tensor(2.0))
+
+
+def test_cross_entropy_single_sample_and_probability_target_rules():
+    x = distgrad.randn(5)
+    np.testing.assert_allclose(F.cross_entropy(x, distgrad.tensor([2])).item(),
+                               F.cross_entropy(x, distgrad.tensor(2)).item())
+    probs = F.softmax(distgrad.randn(3, 4), 1)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point"):
+        F.cross_entropy(distgrad.randn(3, 4), probs, ignore_index=1)

@@ -6,6 +6,7 @@ import pytest
 
 import distgrad
 import distgrad.nn as nn
+import distgrad.nn.functional as F
 from distgrad.nn.utils import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -363,3 +364,28 @@ def test_clip_grad_value_and_vector_round_trip():
     np.testing.assert_array_equal(net.bias.detach().numpy(), [6.0, 7.0])
     with pytest.raises(RuntimeError, match="8"):
         vector_to_parameters(distgrad.zeros(5), net.parameters())
+
+
+def test_trunc_normal_orthogonal_eye_dirac_inits():
+    import distgrad.nn.init as init
+    distgrad.manual_seed(0)
+    t = init.trunc_normal_(distgrad.empty(20000), mean=1.0, std=2.0, a=0.0, b=1.5)
+    values = t.numpy()
+    assert values.min() >= 0.0 and values.max() <= 1.5
+    # N(1, 4) truncated to [0, 1.5] is nearly flat on it: mean near 0.76, std near 0.43
+    assert 0.7 < values.mean() < 0.8 and values.std() > 0.4
+    q = init.orthogonal_(distgrad.empty(3, 2, 4), gain=2.0).numpy().reshape(3, 8)
+    np.testing.assert_allclose(q @ q.T, 4 * np.eye(3), atol=1e-5)   # orthogonal rows
+    tall = init.orthogonal_(distgrad.empty(6, 3)).numpy()
+    np.testing.assert_allclose(tall.T @ tall, np.eye(3), atol=1e-5)  # orthogonal columns
+    assert init.eye_(distgrad.empty(2, 3)).tolist() == [[1, 0, 0], [0, 1, 0]]
+    w = init.dirac_(distgrad.empty(4, 2, 3, 3), groups=2)
+    assert np.argwhere(w.numpy()).tolist() == [[0, 0, 1, 1], [1, 1, 1, 1], [2, 0, 1, 1],
+                                                [3, 1, 1, 1]]
+    x = distgrad.randn(1, 3, 5, 5)
+    same = F.conv2d(x, init.dirac_(distgrad.empty(3, 3, 3, 3)), padding=1)
+    np.testing.assert_allclose(same.numpy(), x.numpy(), atol=1e-6)  # passes its input through
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.eye_(distgrad.empty(2, 2, 2))
+    with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
+        init.dirac_(distgrad.empty(2, 2))

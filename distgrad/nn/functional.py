@@ -186,18 +186,42 @@ def _check_sizes(input, target, name):
                       f"the same size.", stacklevel=3)
 
 
-def mse_loss(input, target, reduction: str = "mean"):
-    """Mean squared error ``(input - target)^2``, reduced by ``reduction``."""
+def _weighted(losses, weight, reduction, name):
+    """Reduce ``losses`` weighted elementwise by ``weight``: the mean is divided by the sum
+    of the weights, as PyTorch's."""
+    if np.shape(_array(weight)) != losses.shape:
+        raise ValueError(f"{name}: weights and input must have the same size, got "
+                         f"{list(np.shape(_array(weight)))} and {list(losses.shape)}")
+    losses = losses * weight
+    if reduction == "mean":
+        return losses.sum() / ops.sum(weight)
+    return _reduce(losses, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None):
+    """Mean squared error ``(input - target)^2``, reduced by ``reduction``; ``weight``
+    weighs each element (a weighted mean divides by the weights' sum)."""
+    if size_average is not None or reduce is not None:
+        reduction = loss_ops.legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     _check_sizes(input, target, "mse_loss")
     diff = input - target
+    if weight is not None:
+        return _weighted(diff * diff, weight, reduction, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
-def l1_loss(input, target, reduction: str = "mean"):
-    """Mean absolute error ``|input - target|``, reduced by ``reduction``."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None):
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``; ``weight`` as in
+    :func:`mse_loss`."""
+    if size_average is not None or reduce is not None:
+        reduction = loss_ops.legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     _check_sizes(input, target, "l1_loss")
+    if weight is not None:
+        return _weighted(ops.abs(input - target), weight, reduction, "l1_loss")
     return _reduce(ops.abs(input - target), reduction)
 
 
@@ -241,7 +265,8 @@ def _bce_grad_target(xp, g, out, x, y, *, weight, reduction):
 _BCE = defop("BinaryCrossEntropyBackward0", _bce_forward, (_bce_grad_input, _bce_grad_target))
 
 
-def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean"):
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target``.
 
     Each log is clamped at -100 and the input gradient is
@@ -249,6 +274,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     (not differentiable) is broadcast against the loss of each element. Prefer
     :func:`binary_cross_entropy_with_logits`, which is stable.
     """
+    if size_average is not None or reduce is not None:
+        reduction = loss_ops.legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     if not isinstance(input, Tensor):
         input = Tensor(input)
@@ -281,16 +308,18 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     return apply(_BCE, input, target, weight=weight, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction: str = "mean", pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in ``[0, 1]``, computed
     stably from the logits. ``weight`` is broadcast against the loss of each element;
     ``pos_weight`` (broadcast along the last dim) weighs positives. Neither is
     differentiable."""
     _check_not_differentiable(weight, "weight", "binary_cross_entropy_with_logits")
     _check_not_differentiable(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
-    return loss_ops.binary_cross_entropy_with_logits(input, target, weight, reduction,
-                                                     pos_weight)
+    if size_average is not None or reduce is not None:
+        reduction = loss_ops.legacy_reduction(size_average, reduce)
+    return loss_ops.binary_cross_entropy_with_logits(input, target, weight,
+                                                     reduction=reduction, pos_weight=pos_weight)
 
 
 def _check_not_differentiable(t, name, function):

@@ -8,9 +8,8 @@ so they follow ``to(dtype)`` and appear in ``state_dict``.
 
 from __future__ import annotations
 
-import warnings
-
 from .._tensor import Tensor
+from ..ops.loss_ops import legacy_reduction
 from . import functional as F
 from .module import Module
 
@@ -23,17 +22,6 @@ def _as_tensor(value):
     return Tensor(value)
 
 
-def _legacy_reduction(size_average, reduce) -> str:
-    """The ``reduction`` that PyTorch's deprecated ``size_average`` / ``reduce`` flags mean
-    (each None counts as True)."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = ("mean" if size_average else "sum") if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{reduction}' instead.", stacklevel=4)
-    return reduction
-
-
 class _Loss(Module):
     """Base of the losses. ``size_average`` and ``reduce`` are PyTorch's deprecated way to
     choose the reduction; when either is given it overrides ``reduction``, with a warning."""
@@ -41,7 +29,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
+            reduction = legacy_reduction(size_average, reduce, stacklevel=4)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'mean', "
                              "'sum' or 'none'")

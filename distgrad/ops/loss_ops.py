@@ -10,6 +10,8 @@ targets, the class weights, ``ignore_index``, label smoothing and the reduction.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -270,16 +272,30 @@ def _check_index_target(target, input_shape, name, ignore_index) -> bool:
     return False
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
+def legacy_reduction(size_average, reduce, stacklevel=3) -> str:
+    """The ``reduction`` that PyTorch's deprecated ``size_average`` / ``reduce`` flags mean
+    (each None counts as True), with PyTorch's deprecation warning."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=stacklevel)
+    return reduction
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` ``(N, C)`` or ``(N, C, d1, ...)`` and ``target``.
 
     ``target`` holds class indices (int64, ``(N,)`` or ``(N, d1, ...)``), or class
     probabilities (floating point, the shape of ``input``). Log-softmax, the negative
     log-likelihood and the reduction run as one op. With ``reduction='mean'`` and class
     indices, the mean is weighted by ``weight[target]`` over the targets that are not
-    ``ignore_index``, as in PyTorch.
+    ``ignore_index``, as in PyTorch. ``size_average`` and ``reduce`` are PyTorch's deprecated
+    way to choose ``reduction``.
     """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -288,14 +304,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not isinstance(target, Tensor):
         target = Tensor(target)
     if input.ndim == 1:  # a single sample without batch dim
-        out = cross_entropy(input.unsqueeze(0), target.reshape(1) if target.ndim == 0 else
-                            target.unsqueeze(0), weight, ignore_index, reduction,
-                            label_smoothing)
+        batched = target.reshape(1) if target.ndim == 0 or (
+            target.ndim == 1 and target._data.dtype.kind != "f") else target.unsqueeze(0)
+        out = cross_entropy(input.unsqueeze(0), batched, weight, None, ignore_index, None,
+                            reduction, label_smoothing)
         return out.squeeze(0) if reduction == "none" else out
     n_classes = input.shape[1]
     weight = _class_weight(weight, n_classes, "cross_entropy")
     smoothing = float(label_smoothing)
     if target._data.dtype.kind == "f" and target.shape == input.shape:
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         out = apply(CROSS_ENTROPY_PROBS, _rows(input, n_classes), _rows(target, n_classes),
                     weight=weight, reduction=reduction, smoothing=smoothing)
     else:
@@ -310,14 +329,18 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return out
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` ``(N, C)`` or ``(N, C, d1, ...)``
     at int64 class indices ``target``; the mean is weighted as in :func:`cross_entropy`."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
         target = Tensor(target)
     if input.ndim == 1:
-        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None,
+                       reduction)
         return out.squeeze(0) if reduction == "none" else out
     weight = _class_weight(weight, input.shape[1], "nll_loss")
     _check_index_target(target._data, input.shape, "nll_loss", ignore_index)
@@ -369,10 +392,12 @@ BCE_WITH_LOGITS = defop("BinaryCrossEntropyWithLogitsBackward0", _bce_forward,
                         (_bce_grad_x, _bce_grad_y))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in ``[0, 1]``, computed
     stably from the logits. ``pos_weight`` (broadcast along the last dim) weighs positives."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     if not isinstance(input, Tensor):
         input = Tensor(input)
