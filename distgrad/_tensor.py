@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from . import _dtype, _tensor_methods
+from ._tensor_str import tensor_repr
 
 __all__ = ["Tensor"]
 
@@ -339,15 +340,7 @@ class Tensor(_tensor_methods.TensorMethods):
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
-        extras = []
-        if self._data.dtype not in (_dtype.get_default_dtype().numpy, np.int64, np.bool_):
-            extras.append(f"dtype={self.dtype!r}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return tensor_repr(self)
 
     def _describe(self) -> str:
         return f"Tensor of shape {list(self.shape)}, dtype {self.dtype!r}"
@@ -563,22 +556,15 @@ from .ops import inplace as _inplace  # noqa: E402
 _tensor_methods._ops = _ops
 
 
-def _reflected(binary):
-    def reflected(self, other):
-        return binary(other, self)
-
-    reflected.__name__ = reflected.__qualname__ = f"r{binary.__name__}"
-    return reflected
-
-
 # The elementwise operators and methods are the op table's closures themselves, one Python
-# call per op (see ``ops._registry._make_binary``).
+# call per op (see ``ops._registry._make_binary``). The reflected ones take the tensor first,
+# as PyTorch records them (``2 * x`` is ``x.mul(2)``); RSUB and RDIV swap back in their forward.
 for _name, _spec in (("__add__", _ew.ADD), ("__sub__", _ew.SUB), ("__mul__", _ew.MUL),
-                     ("__truediv__", _ew.DIV)):
+                     ("__truediv__", _ew.DIV), ("__radd__", _ew.ADD), ("__rsub__", _ew.RSUB),
+                     ("__rmul__", _ew.MUL), ("__rtruediv__", _ew.RDIV)):
     setattr(Tensor, _name, _spec.binary)
-for _name, _spec in (("__radd__", _ew.ADD), ("__rsub__", _ew.RSUB), ("__rmul__", _ew.MUL),
-                     ("__rtruediv__", _ew.DIV)):
-    setattr(Tensor, _name, _reflected(_spec.binary))
+
+
 def _unary_inplace(op):
     def method(self):
         return _inplace.unary_(self, op)

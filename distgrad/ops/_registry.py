@@ -26,6 +26,7 @@ from ..autograd.forward_ad import state as _forward_ad
 from ..autograd.graph import Node, _refresh_view
 from . import _backends
 from ._broadcast import unbroadcast
+from ._saved import default_saved_names, saved_attributes
 
 __all__ = ["OpSpec", "defop", "apply", "apply1", "apply2", "OpNode"]
 
@@ -40,11 +41,16 @@ _raw = _backends.raw
 _grad_state = grad_mode._state
 
 
+def _no_translation(*arrays):
+    """The default ``on_type_error``: NumPy's TypeError stands."""
+
+
 class OpSpec:
     """One row of the op table."""
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
-                 "is_view", "jvp", "needs", "casts", "node_cls", "fast", "unary", "binary")
+                 "is_view", "jvp", "needs", "casts", "saved", "saved_params", "scalar_args",
+                 "on_type_error", "node_cls", "fast", "unary", "binary")
 
     def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp,
                  needs=None, casts=False):
@@ -58,11 +64,16 @@ class OpSpec:
         self.jvp = jvp
         self.needs = needs
         self.casts = casts
+        self.saved = ()
+        self.saved_params = ()
+        self.scalar_args = False
+        self.on_type_error = _no_translation
 
 
 def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_output: bool = False,
           broadcast: bool = False, is_view: bool = False, jvp=None, needs=None,
-          casts: bool = False) -> OpSpec:
+          casts: bool = False, saved=None, saved_params=(), scalar_args: bool = False,
+          on_type_error=None) -> OpSpec:
     """Register an op.
 
     Args:
@@ -88,24 +99,42 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
         casts: the result has the dtype the caller asked for (``x.double()``), so a float64
             result is kept even from float32 inputs; other ops give the default float dtype
             where NumPy would promote a Python float to float64.
+        saved: PyTorch's names for the saved inputs, in order (None: not exposed), read as
+            ``grad_fn._saved_<name>``; by default ``self`` (unary ops) or ``self, other``
+            (binary elementwise ops). A saved output is always ``_saved_result``.
+        saved_params: the parameters exposed as ``_saved_<name>`` (``clamp``'s ``min``).
+        scalar_args: saved Python numbers are PyTorch Scalar arguments (``pow``'s exponent),
+            read back as numbers; otherwise they are wrapped as 0-d tensors, as PyTorch does.
+        on_type_error: ``fn(*arrays)``, called when the forward raises NumPy's TypeError (no
+            loop for these dtypes, e.g. ``bool - bool``); it may raise PyTorch's error instead.
     """
     spec = OpSpec(node_name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp,
                   needs, casts)
+    arity = len(vjps) if vjps.__class__ is tuple else 0
+    spec.saved = (tuple(saved) if saved is not None
+                  else default_saved_names(arity, save_inputs, broadcast))
+    spec.saved_params = tuple(saved_params)
+    spec.scalar_args = scalar_args
+    if on_type_error is not None:
+        spec.on_type_error = on_type_error
     doc = f"Backward node of {node_name.removesuffix('Backward0').removesuffix('Backward1')}."
     frees = save_inputs or save_output
-    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc, "_frees": frees})
+    spec.node_cls = type(node_name, (OpNode,), {"spec": spec, "__doc__": doc, "_frees": frees,
+                                                **saved_attributes(spec)})
     # What the engine's inline path reads from a node (Node._fast); variadic VJPs run
     # through OpNode.apply instead.
     spec.fast = (vjps, frees, _NO_PARAMS, None) if vjps.__class__ is tuple else None
     # Fast entry points for ops called without parameters (the elementwise ones).
-    arity = len(vjps) if vjps.__class__ is tuple and not is_view else 0
+    if is_view:
+        arity = 0
     spec.unary = _make_unary(spec) if arity == 1 else None
     spec.binary = _make_binary(spec) if arity == 2 else None
     return spec
 
 
 class OpNode(Node):
-    """Backward node of a table op; its class (``MulBackward0``...) is made by :func:`defop`."""
+    """Backward node of a table op; its class (``MulBackward0``...) is made by :func:`defop`,
+    with read-only ``_saved_<name>`` properties for what it saved (see ``_saved``)."""
 
     spec: OpSpec
     _params = {}       # noqa: RUF012  (shared, never mutated: ops without parameters)
@@ -269,6 +298,7 @@ def _make_binary(spec: OpSpec):
     :func:`_record` together."""
     forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
     save_inputs, save_output, broadcast = spec.save_inputs, spec.save_output, spec.broadcast
+    on_type_error = spec.on_type_error
 
     def binary(x, y):
         if isinstance(x, Tensor):
@@ -279,7 +309,11 @@ def _make_binary(spec: OpSpec):
             ya, ry = y._data, y._requires_grad
         else:
             ya, ry = y, False
-        out = forward(xa, ya)
+        try:
+            out = forward(xa, ya)
+        except TypeError:  # NumPy has no loop for these dtypes (``bool - bool``)
+            on_type_error(xa, ya)
+            raise
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         dtype = out.dtype
@@ -357,10 +391,15 @@ def _make_unary(spec: OpSpec):
     together."""
     forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
     save_inputs, save_output = spec.save_inputs, spec.save_output
+    on_type_error = spec.on_type_error
 
     def unary(x):
         xa = x._data
-        out = forward(xa)
+        try:
+            out = forward(xa)
+        except TypeError:  # NumPy has no loop for this dtype (``-b`` on a bool tensor)
+            on_type_error(xa)
+            raise
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         dtype = out.dtype

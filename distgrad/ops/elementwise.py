@@ -68,22 +68,53 @@ def _minimum_grad_y(xp, g, out, x, y):
     return g * ((y < x) + (x == y) * 0.5)
 
 
+_subtract, _divide = np.subtract, np.true_divide
+
+
+def _reversed_subtract(x, y):
+    return _subtract(y, x)
+
+
+def _reversed_divide(x, y):
+    return _divide(y, x)
+
+
+def _rdiv_grad_x(xp, g, out, x, y):
+    return -g * y / (x * x)
+
+
+def _rdiv_grad_y(xp, g, out, x, y):
+    return g / x
+
+
+def _no_bool_sub(x, y):
+    """``on_type_error`` of subtraction: NumPy refuses ``bool - bool``, as PyTorch does, but
+    with its own TypeError; raise PyTorch's."""
+    _check_not_bool_sub(x, y)
+
+
 ADD = defop("AddBackward0", np.add, (_grad_identity, _grad_identity),
             save_inputs=False, broadcast=True, jvp="elementwise")
 SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
-            save_inputs=False, broadcast=True, jvp="elementwise")
-RSUB = defop("RsubBackward1", np.subtract, (_grad_identity, _grad_negated),
-             save_inputs=False, broadcast=True, jvp="elementwise")  # number - tensor
+            save_inputs=False, broadcast=True, jvp="elementwise", on_type_error=_no_bool_sub)
+# ``number - tensor`` and ``number / tensor`` record the tensor first, as PyTorch does (its
+# ``3 / x`` is ``x.reciprocal() * 3``, hence the name).
+RSUB = defop("RsubBackward1", _reversed_subtract, (_grad_negated, _grad_identity),
+             save_inputs=False, broadcast=True, jvp="elementwise", on_type_error=_no_bool_sub)
+RDIV = defop("MulBackward0", _reversed_divide, (_rdiv_grad_x, _rdiv_grad_y), broadcast=True,
+             jvp="elementwise", needs=((0, 1), (0,)), saved=(None, "other"))
 MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True,
             jvp="elementwise", needs=((1,), (0,)))
 DIV = defop("DivBackward0", np.true_divide, (_div_grad_x, _div_grad_y), broadcast=True,
             jvp="elementwise", needs=((1,), (0, 1)))
 POW_SCALAR = defop("PowBackward0", np.power, (_pow_grad_base, None), broadcast=True,
-                    jvp="elementwise")
+                    jvp="elementwise", saved=("self", "exponent"), scalar_args=True)
 POW_TENSOR = defop("PowBackward1", np.power, (_pow_grad_base, _pow_grad_exponent),
-                   save_output=True, broadcast=True, jvp="elementwise")
+                   save_output=True, broadcast=True, jvp="elementwise",
+                   saved=("self", "exponent"))
 POW_NUMBER_BASE = defop("PowBackward2", np.power, (None, _pow_grad_exponent),
-                        save_output=True, broadcast=True, jvp="elementwise")  # number ** tensor
+                        save_output=True, broadcast=True, jvp="elementwise",
+                        saved=("self", "exponent"), scalar_args=True)  # number ** tensor
 MAXIMUM = defop("MaximumBackward0", np.maximum, (_maximum_grad_x, _maximum_grad_y),
                 broadcast=True, jvp="elementwise")
 MINIMUM = defop("MinimumBackward0", np.minimum, (_minimum_grad_x, _minimum_grad_y),
@@ -98,21 +129,25 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """Return ``input - alpha * other``, broadcasting."""
     _check_not_bool_sub(input, other)
-    spec = SUB if isinstance(input, Tensor) else RSUB
-    return apply2(spec, input, other if alpha == 1 else mul(other, alpha))
+    return apply2(SUB, input, other if alpha == 1 else mul(other, alpha))
 
 
 def _is_bool(x):
-    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+    """A Python bool, or a bool tensor or array."""
+    if isinstance(x, Tensor):
+        x = x._data
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray)
+                                               and x.dtype == np.bool_)
 
 
 def _check_not_bool_sub(input, other):
+    """Raise PyTorch's error for a subtraction with a bool operand (a Python bool counts, as
+    PyTorch wraps it in a bool tensor)."""
     bools = _is_bool(input) + _is_bool(other)
     if bools == 2:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if bools and (isinstance(input, Tensor) and input._data.dtype == np.bool_
-                  or isinstance(other, Tensor) and other._data.dtype == np.bool_):
+    if bools:
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
@@ -214,7 +249,16 @@ def _relu_forward(x):
     return np.maximum(x, 0) if x.dtype.kind != "f" else np.maximum(x, x.dtype.type(0))
 
 
-NEG = defop("NegBackward0", np.negative, (_neg_grad,), save_inputs=False, jvp="elementwise")
+def _no_bool_neg(x):
+    """``on_type_error`` of negation: raise PyTorch's error for ``-b`` on a bool tensor."""
+    if x.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+NEG = defop("NegBackward0", np.negative, (_neg_grad,), save_inputs=False, jvp="elementwise",
+            on_type_error=_no_bool_neg)
 EXP = defop("ExpBackward0", np.exp, (_exp_grad,), save_inputs=False, save_output=True,
              jvp="elementwise")
 LOG = defop("LogBackward0", np.log, (_log_grad,), jvp="elementwise")
@@ -234,10 +278,6 @@ CLONE = defop("CloneBackward0", np.copy, (_clone_grad,), save_inputs=False, jvp=
 
 def neg(input):
     """Return ``-input``."""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
-                           "you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
     return apply1(NEG, input)
 
 
@@ -330,12 +370,13 @@ def _where_grad_y(xp, g, out, cond, x, y):
     return xp.where(cond, 0.0, g)
 
 
-CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,), jvp="elementwise")
+CLAMP = defop("ClampBackward1", _clamp_forward, (_clamp_grad,), jvp="elementwise",
+              saved_params=("min", "max"))
 CLAMP_TENSOR = defop("ClampBackward0", _clamp_tensor_forward,
                      (_clamp_grad, _clamp_grad_min, _clamp_grad_max), broadcast=True,
-                     jvp="elementwise")
+                     jvp="elementwise", saved=("self", "min", "max"))
 WHERE = defop("WhereBackward0", np.where, (None, _where_grad_x, _where_grad_y),
-              broadcast=True, jvp="elementwise")
+              broadcast=True, jvp="elementwise", saved=("condition", None, None))
 
 
 def clamp(input, min=None, max=None):
@@ -591,15 +632,15 @@ def _clamp_max_forward(x, max):
 
 
 CLAMP_MIN = defop("ClampMinBackward0", _clamp_min_forward, (_clamp_min_grad,),
-                  jvp="elementwise")
+                  jvp="elementwise", saved_params=("min",))
 CLAMP_MAX = defop("ClampMaxBackward0", _clamp_max_forward, (_clamp_max_grad,),
-                  jvp="elementwise")
+                  jvp="elementwise", saved_params=("max",))
 CLAMP_MIN_TENSOR = defop("ClampMinBackward1", np.maximum, (_clamp_min_grad,
                                                             _clamp_min_grad_bound),
-                         broadcast=True, jvp="elementwise")
+                         broadcast=True, jvp="elementwise", saved=("self", "min"))
 CLAMP_MAX_TENSOR = defop("ClampMaxBackward1", np.minimum, (_clamp_max_grad,
                                                             _clamp_max_grad_bound),
-                         broadcast=True, jvp="elementwise")
+                         broadcast=True, jvp="elementwise", saved=("self", "max"))
 
 
 def clamp_min(input, min):

@@ -50,6 +50,8 @@ def _numpy_inplace(t: Tensor, ufunc, other) -> Tensor:
     try:
         ufunc(t._data, _array(other), out=t._data, casting="same_kind")
     except TypeError:  # NumPy's UFuncTypeError: the result can't be cast to the target dtype
+        if ufunc is np.subtract:  # or no loop at all: bool - bool
+            ew._check_not_bool_sub(t._data, _array(other))
         raise RuntimeError(
             f"result type of {ufunc.__name__} with a {np.result_type(_array(other))} operand can't "
             f"be cast to the desired output type {t.dtype!r} of the in-place target") from None
@@ -96,8 +98,6 @@ def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
     """In place on a view, as PyTorch's ``CopySlices``: the base's history becomes "the old
     base with the view's elements replaced by ``op(view)``", and the view's history is ``op``
     applied to the old base's view."""
-    from .shape_ops import reshape
-
     base = view._base
     old_base = _snapshot(base)
     old_view = old_base
@@ -105,15 +105,14 @@ def _rebase_view(view: Tensor, op, *args, **kwargs) -> Tensor:
     for spec, params in view._view_chain:  # replay the view ops, on the history and on indices
         old_view = apply(spec, old_view, **params)
         positions = spec.forward(positions, **params)
-    positions = positions.reshape(-1)
     if np.unique(positions).size != positions.size:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
     result = op(old_view, *args, **kwargs)
     _check_same_shape(view, result)
-    new_base = reshape(_index_put(reshape(old_base, -1), reshape(result, -1), positions),
-                       base.shape)
+    elements = np.unravel_index(positions, base.shape)  # the view's elements, in the base
+    new_base = _index_put(old_base, result, elements, COPY_SLICES)
     np.copyto(view._data, result._data, casting="same_kind")
     view._bump_version()
     base.grad_fn, base._output_nr = new_base.grad_fn, 0
@@ -158,15 +157,85 @@ def _untracked(t):
         _check_leaf(t)
 
 
+# ------------------------------------------------------------- zero_, fill_, copy_
+# Recorded as ops of their own (``ZeroBackward0``...), as in PyTorch: the old value gets a
+# zero gradient, and a tensor ``value``/``src`` its gradient summed back to its shape.
+
+
+def _zero_forward(x):
+    return np.zeros_like(x)
+
+
+def _fill_forward(x, value):
+    return np.full_like(x, value)
+
+
+def _copy_forward(x, src):
+    """``src`` broadcast to ``x``'s shape, in ``x``'s dtype (floats cast to integers truncate)."""
+    out = np.empty_like(x)
+    np.copyto(out, src, casting="unsafe")
+    return out
+
+
+def _zero_grad(xp, g, out, x, *rest, **params):
+    return xp.zeros(g.shape, dtype=g.dtype)
+
+
+def _pass_grad(xp, g, out, x, src):
+    return g
+
+
+def _zero_jvp(tangents, out, *arrays, **params):
+    return np.zeros_like(out)
+
+
+ZERO = defop("ZeroBackward0", _zero_forward, (_zero_grad,), save_inputs=False, jvp="linear",
+             casts=True)
+FILL = defop("FillBackward2", _fill_forward, (_zero_grad,), save_inputs=False, jvp=_zero_jvp,
+             casts=True)
+FILL_TENSOR = defop("FillBackward3", _copy_forward, (_zero_grad, _pass_grad), save_inputs=False,
+                    broadcast=True, jvp="linear", casts=True)
+COPY = defop("CopyBackwards", _copy_forward, (_zero_grad, _pass_grad), save_inputs=False,
+             broadcast=True, jvp="linear", casts=True)
+
+
+def _zero(old):
+    return apply(ZERO, old)
+
+
+def _fill(old, value):
+    if isinstance(value, Tensor):
+        return apply(FILL_TENSOR, old, value)
+    return apply(FILL, old, value=value)
+
+
+def _copy(old, src):
+    return apply(COPY, old, src)
+
+
+def _check_broadcasts(t, src, name):
+    shape = np.shape(_array(src))
+    try:
+        if np.broadcast_shapes(shape, t.shape) == t.shape:
+            return
+    except ValueError:
+        pass
+    raise RuntimeError(f"{name}: the source of shape {list(shape)} can't be broadcast to the "
+                       f"destination's shape {list(t.shape)}")
+
+
 def zero_(t):
     """Fill with zeros in place."""
+    if _records(t, None):
+        return _rebase(t, _zero)
     return fill_(t, 0)
 
 
 def fill_(t, value):
     """Fill with ``value`` in place."""
     if _records(t, value):
-        return _rebase(t, lambda old: ew.add(ew.mul(old, 0.0), value))
+        _check_broadcasts(t, value, "fill_")
+        return _rebase(t, _fill, value)
     _untracked(t)
     t._data[...] = _array(value)
     t._bump_version()
@@ -178,13 +247,14 @@ def copy_(t, src):
     as ``astype`` does (floats copied into integers are truncated toward zero)."""
     # An integer or bool target can't carry a gradient, so nothing is recorded for it.
     if t._data.dtype.kind in "fc" and _records(t, src):
-        return _rebase(t, lambda old: ew.add(ew.mul(old, 0.0), src))
+        _check_broadcasts(t, src, "copy_")
+        return _rebase(t, _copy, src)
     _untracked(t)
     try:
         np.copyto(t._data, _array(src), casting="unsafe")
     except ValueError:
-        raise RuntimeError(f"copy_: the source of shape {list(np.shape(_array(src)))} can't be "
-                           f"broadcast to the destination's shape {list(t.shape)}") from None
+        _check_broadcasts(t, src, "copy_")
+        raise
     t._bump_version()
     return t
 
@@ -240,10 +310,39 @@ def _index_put_grad_v(xp, g, out, x, v, index, value_shape):
 
 INDEX_PUT = defop("IndexPutBackward0", _index_put_forward, (_index_put_grad_x, _index_put_grad_v),
                   save_inputs=False, jvp="linear")
+# The same write through basic indexing (or in place on a view): PyTorch changes a view of the
+# tensor in place, and the tensor's node is CopySlices.
+COPY_SLICES = defop("CopySlices", _index_put_forward, (_index_put_grad_x, _index_put_grad_v),
+                    save_inputs=False, jvp="linear")
 
 
-def _index_put(old, value, index):
-    return apply(INDEX_PUT, old, value, index=index, value_shape=np.shape(_array(value)))
+def _index_put(old, value, index, spec=INDEX_PUT):
+    return apply(spec, old, value, index=index, value_shape=np.shape(_array(value)))
+
+
+def _setitem_kind(index):
+    """How PyTorch writes ``t[index] = value``: through a view if the index has basic parts
+    (ints, partial slices, None, a bool), with ``index_put_`` if it is all advanced (arrays,
+    masks), and with ``fill_``/``copy_`` if it selects everything (``:``, ``...``)."""
+    kind = "whole"
+    for item in index if isinstance(index, tuple) else (index,):
+        if item is Ellipsis or (isinstance(item, slice) and item == slice(None)):
+            continue
+        if (item is None or isinstance(item, (int, np.integer, bool, slice))
+                or (isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu")):
+            return "view"
+        kind = "advanced"
+    return kind
+
+
+def _setitem(old, value, index):
+    kind = _setitem_kind(index)
+    if kind == "whole":
+        if np.ndim(_array(value)) == 0:  # PyTorch fills with a number wrapped in a tensor
+            return _fill(old, value if isinstance(value, Tensor) else Tensor._wrap(
+                np.asarray(value)))
+        return _copy(old, value)
+    return _index_put(old, value, index, COPY_SLICES if kind == "view" else INDEX_PUT)
 
 
 def setitem_(t, index, value):
@@ -252,7 +351,7 @@ def setitem_(t, index, value):
 
     index = _normalize_index(index)
     if _records(t, value):
-        return _rebase(t, _index_put, value, index)
+        return _rebase(t, _setitem, value, index)
     _untracked(t)
     t._data[index] = _array(value)
     t._bump_version()

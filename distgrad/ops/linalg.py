@@ -56,18 +56,22 @@ def _mv_grad_y(xp, g, x, y):
     return unbroadcast(xp, grad, y.shape)
 
 
-# Each gradient reads the other operand's values; its own operand only for its shape.
-_MATMUL_NEEDS = ((1,), (0,))
-MATMUL = defop("MmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
-               needs=_MATMUL_NEEDS)
-MATMUL_ND = defop("MatmulBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y),
-                  jvp=_matmul_jvp, needs=_MATMUL_NEEDS)
-DOT = defop("DotBackward0", np.dot, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
-            needs=_MATMUL_NEEDS)
-MV = defop("MvBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
-           needs=_MATMUL_NEEDS)
-BMM = defop("BmmBackward0", np.matmul, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
-            needs=_MATMUL_NEEDS)
+def _matmul_op(name, forward=np.matmul, saved=()):
+    # Each gradient reads the other operand's values; its own operand only for its shape.
+    return defop(name, forward, (_matmul_grad_x, _matmul_grad_y), jvp=_matmul_jvp,
+                 needs=((1,), (0,)), saved=saved)
+
+
+MATMUL = _matmul_op("MmBackward0", saved=("self", "mat2"))
+DOT = _matmul_op("DotBackward0", np.dot, saved=("self", "tensor"))
+MV = _matmul_op("MvBackward0", saved=("self", "vec"))
+BMM = _matmul_op("BmmBackward0", saved=("self", "mat2"))
+# PyTorch computes the other shapes of ``matmul`` by reshaping around mm/mv/bmm, so their
+# grad_fn is named after its last step; here one node does the whole product.
+MATMUL_ND = _matmul_op("UnsafeViewBackward0")            # the batched product, reshaped back
+MATMUL_VEC_MAT = _matmul_op("SqueezeBackward4")          # (n,) @ (n, m): a 1 x n mm, squeezed
+MATMUL_FOLDED_T = _matmul_op("CloneBackward0")           # 2-D @ batched, folded transposed
+MATMUL_FOLDED_T_VIEW = _matmul_op("TransposeBackward0")  # the same, already contiguous
 
 
 def _check_matmul(x, y, name):
@@ -98,16 +102,26 @@ def matmul(input, other):
     if getattr(x, "ndim", 0) == 2 and getattr(y, "ndim", 0) == 2 and x.shape[1] == y.shape[0]:
         return MATMUL.binary(input, other)  # the common case, checked in one line
     _check_matmul(x, y, "matmul")
-    nd_x, nd_y = np.ndim(_array(input)), np.ndim(_array(other))
+    return apply(_matmul_spec(input, np.shape(x), np.shape(y)), input, other)
+
+
+def _matmul_spec(input, xs, ys):
+    """The op for ``input @ other`` of shapes ``xs`` and ``ys``, named as PyTorch's grad_fn."""
+    nd_x, nd_y = len(xs), len(ys)
     if nd_x == 2 and nd_y == 2:
-        spec = MATMUL
-    elif nd_x == 1 and nd_y == 1:
-        spec = DOT
-    elif nd_x == 2 and nd_y == 1:
-        spec = MV
-    else:
-        spec = MATMUL_ND
-    return apply(spec, input, other)
+        return MATMUL
+    if nd_x == 1:
+        return DOT if nd_y == 1 else MATMUL_VEC_MAT if nd_y == 2 else MATMUL_ND
+    if nd_x == 2 and nd_y == 1:
+        return MV
+    # PyTorch folds a 2-D (or batch-of-one 3-D) first operand that requires grad against a
+    # batched second one into a single mm on transposes, then makes the transposed result
+    # contiguous: a copy, unless a dimension of size 1 makes it contiguous already.
+    folds = (nd_x == 2 and nd_y >= 3) or (nd_x == nd_y == 3 and xs[0] == 1 != ys[0])
+    if folds and isinstance(input, Tensor) and input._requires_grad:
+        rows, cols = xs[-2], ys[-1]
+        return MATMUL_FOLDED_T_VIEW if rows == 1 or cols == 1 else MATMUL_FOLDED_T
+    return MATMUL_ND
 
 
 def mm(input, mat2):
