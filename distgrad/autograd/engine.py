@@ -1,6 +1,8 @@
 """The backward engine: runs recorded nodes in reverse, by dependency counts.
 
-1. Count, for every node reachable from the roots, how many edges point at it.
+1. Count, for every node reachable from the roots, how many edges point at it. Only the
+   counts that matter are kept: a node with one consumer (most of them) is ready as soon as
+   that consumer has run, so it gets no entry and its gradient skips the pending dict.
 2. Start from the roots; a node runs once its count reaches zero, which is after every
    consumer has added its contribution to the node's pending gradient.
 3. Gradients are popped from the pending dict as they are consumed, and each node's saved
@@ -140,14 +142,16 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool,
                             g = vjps[i](raw, grads, out, *arrays)
                         if meta is not None:
                             g = node._input_grad(raw, i, g)
-                        # _deliver, inlined for the common single-output input.
-                        if child.num_outputs == 1:
-                            remaining = dependencies[child] - 1
-                            if remaining == 0:
+                        # _deliver, inlined for single-output inputs.
+                        remaining = dependencies.get(child)
+                        if remaining is None:  # this was its only consumer
+                            push_ready((child, g))
+                        elif child.num_outputs == 1:
+                            if remaining == 1:
                                 current = pending.pop(child, None)
                                 push_ready((child, g if current is None else current + g))
                             else:
-                                dependencies[child] = remaining
+                                dependencies[child] = remaining - 1
                                 current = pending.get(child)
                                 pending[child] = g if current is None else current + g
                         else:
@@ -221,7 +225,7 @@ def _deliver(pending, dependencies, push_ready, child, nr, grad):
     ``child`` has delivered, push ``child`` and its summed gradient onto the ready stack."""
     if grad is not None:
         _add_pending(pending, child, nr, grad)
-    remaining = dependencies[child] - 1
+    remaining = dependencies.get(child, 1) - 1  # (no entry: one consumer, see run_backward)
     dependencies[child] = remaining
     if remaining == 0:
         push_ready((child, pending.pop(child, None)))
@@ -296,33 +300,25 @@ def _add_pending(pending, node, nr, grad):
 
 
 def _count_dependencies(roots, needed) -> dict:
-    """For every node below the roots, the number of edges that point at it."""
+    """For every node below the roots, the number of edges that point at it; a node with
+    exactly one, if not a root and not a multi-output node, is left out (it counts as 1).
+    With ``needed``, only edges into needed nodes count."""
     # Roots start at 0, so that a root found below another root is counted, not walked twice.
     dependencies: dict = dict.fromkeys((node for node, _ in roots), 0)
+    seen = set(dependencies)
     stack = list(dependencies)
-    get = dependencies.get
-    if needed is None:  # the common case, kept lean: it visits every edge of the graph
-        while stack:
-            for child in stack.pop()._next:
-                if child is not None:
-                    count = get(child)
-                    if count is None:
-                        dependencies[child] = 1
-                        stack.append(child)
-                    else:
-                        dependencies[child] = count + 1
-        return dependencies
+    get, see, visit = dependencies.get, seen.add, stack.append
     while stack:
-        node = stack.pop()
-        for child in node._next:
-            if child is None or not needed.get(child):
+        for child in stack.pop()._next:
+            if child is None:
                 continue
-            count = get(child)
-            if count is None:
-                dependencies[child] = 1
-                stack.append(child)
-            else:
-                dependencies[child] = count + 1
+            if child in seen:
+                dependencies[child] = get(child, 1) + 1
+            elif needed is None or needed.get(child):
+                see(child)
+                visit(child)
+                if child.num_outputs != 1:  # their gradients gather in slots: always counted
+                    dependencies[child] = 1
     return dependencies
 
 
