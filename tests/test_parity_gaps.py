@@ -748,3 +748,37 @@ def test_repr_puts_a_suffix_that_does_not_fit_on_its_own_line():
     t = (dg.arange(7.0) / 3).requires_grad_()
     assert repr(t) == ("tensor([0.0000, 0.3333, 0.6667, 1.0000, 1.3333, 1.6667, 2.0000],\n"
                        "       requires_grad=True)")
+
+
+# ------------------------------------------------ dtype agreement in matrix products
+
+
+def test_matrix_products_and_layers_refuse_mixed_dtypes_as_pytorch():
+    a64, w32 = dg.randn(2, 3, dtype=dg.float64), dg.randn(4, 3)
+    with pytest.raises(RuntimeError, match="same dtype, but got float64 and float32"):
+        a64 @ w32.T
+    with pytest.raises(RuntimeError, match="same dtype"):
+        dg.mm(a64, w32.T)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        dg.matmul(dg.ones(3, dtype=dg.int64), dg.ones(3, 2))
+    with pytest.raises(RuntimeError, match=r"Linear: mat1 and mat2 .* same dtype.*float\(\)"):
+        dg.nn.Linear(3, 4)(a64)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        dg.nn.Linear(3, 4)(dg.ones(2, 3, dtype=dg.int64))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        dg.nn.functional.linear(a64, w32)
+    with pytest.raises(RuntimeError, match="conv2d.*input and weight must have the same dtype"):
+        dg.nn.functional.conv2d(dg.randn(1, 1, 4, 4, dtype=dg.float64),
+                                      dg.randn(2, 1, 3, 3))
+    # the same dtypes still work, integers included
+    assert (dg.ones(2, 3, dtype=dg.int64) @ dg.ones(3, 1, dtype=dg.int64)
+            ).tolist() == [[3], [3]]
+
+
+def test_flatten_of_a_0d_tensor_checks_its_dims():
+    assert dg.ones(()).flatten().shape == (1,)
+    assert dg.ones(()).flatten(0, -1).shape == (1,)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        dg.ones(()).flatten(1, -1)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        dg.nn.Flatten()(dg.ones(()))

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, to_numpy_dtype
 from .._tensor import Tensor
+from ..ops.linalg import check_same_dtype
 from ..ops.nn_fused import apply_linear
 from . import functional as F
 from . import init
@@ -83,7 +84,10 @@ class Linear(Module):
                                f"last dimension, got {shape[-1] if shape else 'a 0-d tensor'} "
                                f"(input shape {list(shape)})")
         params = self._parameters  # not self.weight: Module.__getattr__ is the slow path
-        return apply_linear(input, params["weight"], params["bias"])
+        weight = params["weight"]
+        if input._data.dtype is not weight._data.dtype:
+            check_same_dtype(input._data, weight._data, "Linear")
+        return apply_linear(input, weight, params["bias"])
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

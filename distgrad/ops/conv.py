@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._nn_common import array_of, call_op, pair, shape_str
 from ._registry import apply, defop
+from .linalg import check_same_dtype
 from .padding import pad
 
 __all__ = ["conv2d"]
@@ -204,6 +205,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     o, cg, kh, kw = w_shape
     if groups < 1 or o % groups:
         raise ValueError(f"conv2d(): out_channels ({o}) must be divisible by groups ({groups})")
+    check_same_dtype(array_of(input), array_of(weight), "conv2d()", ("input", "weight"))
     if len(x_shape) != 4 or x_shape[1] != cg * groups:
         got = x_shape[1] if len(x_shape) == 4 else f"a {len(x_shape)}-D input"
         raise RuntimeError(f"conv2d(): expected input of shape [N, {cg * groups}, H, W] "

@@ -74,7 +74,19 @@ MATMUL_FOLDED_T = _matmul_op("CloneBackward0")           # 2-D @ batched, folded
 MATMUL_FOLDED_T_VIEW = _matmul_op("TransposeBackward0")  # the same, already contiguous
 
 
+def check_same_dtype(x, y, name, what=("mat1", "mat2")):
+    """Raise, as PyTorch does, where the two operands of a matrix product (or a layer's input
+    and weight) differ in dtype: NumPy would silently promote, say, a float32 model to
+    float64 on float64 data."""
+    dx, dy = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    if dx is not None and dy is not None and dx != dy:
+        raise RuntimeError(f"{name}: {what[0]} and {what[1]} must have the same dtype, but got "
+                           f"{dx} and {dy}; convert one of them (e.g. data from NumPy, which "
+                           f"is float64, with .float())")
+
+
 def _check_matmul(x, y, name):
+    check_same_dtype(x, y, name)
     xs, ys = np.shape(x), np.shape(y)
     if len(xs) == 0 or len(ys) == 0:
         raise RuntimeError(f"{name}: both arguments to matmul need to be at least 1D, but they "
@@ -99,7 +111,8 @@ def _check_matmul(x, y, name):
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
     x, y = _array(input), _array(other)
-    if getattr(x, "ndim", 0) == 2 and getattr(y, "ndim", 0) == 2 and x.shape[1] == y.shape[0]:
+    if (getattr(x, "ndim", 0) == 2 and getattr(y, "ndim", 0) == 2 and x.shape[1] == y.shape[0]
+            and x.dtype is y.dtype):
         return MATMUL.binary(input, other)  # the common case, checked in one line
     _check_matmul(x, y, "matmul")
     return apply(_matmul_spec(input, np.shape(x), np.shape(y)), input, other)
@@ -138,6 +151,7 @@ def dot(input, other):
     xs, ys = np.shape(_array(input)), np.shape(_array(other))
     if len(xs) != 1 or len(ys) != 1:
         raise RuntimeError(f"1D tensors expected, but got {len(xs)}D and {len(ys)}D tensors")
+    check_same_dtype(_array(input), _array(other), "dot", ("self", "other"))
     if xs != ys:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src "
                            f"[{ys[0]}] to have the same number of elements, but got {xs[0]} "

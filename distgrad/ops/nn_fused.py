@@ -14,6 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._nn_common import array_of, call_op, shape_str
 from ._registry import apply, defop
+from .linalg import check_same_dtype
 
 __all__ = ["linear", "embedding", "dropout", "gelu"]
 
@@ -73,6 +74,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear(): expected input with {w_shape[1]} features in its last "
                            f"dimension, got {got} (input shape {shape_str(x_shape)}, weight "
                            f"shape {shape_str(w_shape)})")
+    check_same_dtype(array_of(input), array_of(weight), "linear()")
     if bias is not None and np.shape(array_of(bias)) != (w_shape[0],):
         raise RuntimeError(f"linear(): bias must have shape [{w_shape[0]}], got "
                            f"{shape_str(np.shape(array_of(bias)))}")

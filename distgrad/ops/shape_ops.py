@@ -127,9 +127,9 @@ def unsqueeze(input, dim):
 
 def flatten(input, start_dim=0, end_dim=-1):
     """Flatten dims ``start_dim`` to ``end_dim`` into one."""
-    if input.ndim == 0:
-        return reshape(input, 1)
     start, end = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
+    if input.ndim == 0:  # (a 0-d tensor's dims are 0 and -1, as PyTorch counts)
+        return reshape(input, 1)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape[:start] + (-1,) + input.shape[end + 1:]
