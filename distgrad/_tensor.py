@@ -155,7 +155,11 @@ class Tensor(_tensor_methods.TensorMethods):
         return self._vc[0] if self._vc is not None else 0
 
     def _bump_version(self) -> None:
-        self._version_counter()[0] += 1
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
         _INPLACE_EPOCH[0] += 1
 
     def _get_accumulator(self):

@@ -48,7 +48,9 @@ def _records(t: Tensor, other) -> bool:
 
 def _numpy_inplace(t: Tensor, ufunc, other) -> Tensor:
     try:
-        ufunc(t._data, _array(other), out=t._data, casting="same_kind")
+        data = t._data
+        ufunc(data, other._data if isinstance(other, Tensor) else other, out=data,
+              casting="same_kind")
     except TypeError:  # NumPy's UFuncTypeError: the result can't be cast to the target dtype
         if ufunc is np.subtract:  # or no loop at all: bool - bool
             ew._check_not_bool_sub(t._data, _array(other))
