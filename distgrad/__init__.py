@@ -161,6 +161,38 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
     return ops.any(input, dim, keepdim)
 
 
+def unflatten(input, dim, sizes):
+    """Expand dim ``dim`` of ``input`` into ``sizes`` (one of them may be -1)."""
+    return input.unflatten(dim, sizes)
+
+
 # The training stack, importable as attributes like torch.nn and torch.optim.
 from . import nn, optim, utils  # noqa: E402
+from .nn.functional import avg_pool1d, conv1d, max_pool1d  # noqa: E402
+from .ops.activations import celu, prelu, selu, threshold  # noqa: E402
+
+
+def selu_(input):
+    return nn.functional.selu_(input)
+
+
+def celu_(input, alpha=1.0):
+    return nn.functional.celu_(input, alpha)
+
+
+def threshold_(input, threshold, value):  # noqa: F811  (PyTorch's argument name)
+    return nn.functional.threshold_(input, threshold, value)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """:func:`distgrad.nn.functional.group_norm` (``cudnn_enabled`` is ignored)."""
+    return nn.functional.group_norm(input, num_groups, weight, bias, eps)
+
+
+def alpha_dropout(input, p, train):
+    return nn.functional.alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input, p, train):
+    return nn.functional.feature_alpha_dropout(input, p, train)
 from .serialization import load, save  # noqa: E402

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 # Bound by _tensor.py once the op families have loaded (they import Tensor themselves):
 _ops = None      # the ``distgrad.ops`` package
 
@@ -90,6 +92,9 @@ class TensorMethods:
 
     def masked_fill(self, mask, value):
         return _ops.masked_fill(self, mask, value)
+
+    def prelu(self, weight):
+        return _ops.activations.prelu(self, weight)
 
     # comparisons and logic (no graph)
     def eq(self, other):
@@ -219,6 +224,29 @@ class TensorMethods:
 
     def flatten(self, start_dim=0, end_dim=-1):
         return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        """Expand dim ``dim`` into ``sizes`` (one of them may be -1, inferred)."""
+        ndim = self.ndim
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                             f"{ndim - 1}], but got {dim})")
+        axis = dim % ndim
+        sizes = tuple(int(n) for n in sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        length = self.shape[axis]
+        known = math.prod(n for n in sizes if n != -1)
+        if -1 in sizes and known and length % known == 0:
+            shape = tuple(length // known if n == -1 else n for n in sizes)
+        elif -1 not in sizes and known == length:
+            shape = sizes
+        else:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                               f"size of dim {dim} ({length}) in the input tensor")
+        return _ops.reshape(self, self.shape[:axis] + shape + self.shape[axis + 1:])
 
     def expand(self, *sizes):
         return _ops.expand(self, *sizes)

@@ -1,9 +1,11 @@
-"""Layers: ``Linear Conv2d MaxPool2d AvgPool2d Flatten Identity Dropout Embedding`` and the
-activation modules, with PyTorch's constructors, default initialisations and reprs."""
+"""Layers: ``Linear Conv1d Conv2d`` pooling, padding, ``Flatten Unflatten Upsample Bilinear``,
+the dropouts, ``Embedding`` and the activation modules, with PyTorch's constructors, default
+initialisations and reprs."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -16,8 +18,13 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Identity", "ReLU", "Tanh",
-           "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "Embedding"]
+__all__ = ["Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+           "Flatten", "Unflatten", "Identity", "Upsample", "UpsamplingNearest2d", "Bilinear",
+           "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Softmin", "LeakyReLU",
+           "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "Hardsigmoid",
+           "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid", "PReLU", "GLU", "Threshold",
+           "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+           "FeatureAlphaDropout", "Embedding"]
 
 
 def _empty_parameter(shape, dtype) -> Parameter:
@@ -27,6 +34,10 @@ def _empty_parameter(shape, dtype) -> Parameter:
 
 def _pair(value) -> tuple:
     return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _single(value) -> tuple:
+    return (value,) if isinstance(value, int) else tuple(value)
 
 
 class Identity(Module):
@@ -196,8 +207,85 @@ class Conv2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """2-D max pooling; ``stride`` defaults to ``kernel_size``, padding counts as -inf."""
+class Conv1d(Module):
+    """1-D convolution over ``(N, C_in, L)`` (or ``(C_in, L)``) input.
+
+    Args as :class:`Conv2d`, with an int (or 1-tuple) ``kernel_size``, ``stride``,
+    ``padding`` (or ``'valid'`` / ``'same'``) and ``dilation``. The weight
+    ``(out_channels, in_channels / groups, K)`` and the bias are initialised from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * K``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', but got padding_mode={padding_mode!r}")
+        if isinstance(padding, str):
+            _check_padding_string(padding, (1,) + _single(stride))
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride)
+        self.padding = padding if isinstance(padding, str) else _single(padding)
+        self.dilation = _single(dilation)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self.weight = _empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
+                                       dtype)
+        if bias:
+            self.bias = _empty_parameter((out_channels,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, input):
+        shape = input.shape
+        if len(shape) not in (2, 3) or shape[-2] != self.in_channels:
+            raise RuntimeError(f"Conv1d: expected input of shape [N, {self.in_channels}, L] or "
+                               f"[{self.in_channels}, L] ({self.in_channels} channels), got "
+                               f"input of shape {list(shape)}")
+        if self.padding_mode == "zeros":
+            return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        if self.padding == "valid":
+            widths = (0, 0)
+        elif self.padding == "same":  # an odd total puts the extra element on the right
+            total = self.dilation[0] * (self.kernel_size[0] - 1)
+            widths = (total // 2, total - total // 2)
+        else:
+            widths = self.padding * 2
+        return F.conv1d(F.pad(input, widths, mode=self.padding_mode), self.weight, self.bias,
+                        self.stride, 0, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class _MaxPoolNd(Module):
+    """Shared by the max pooling layers; ``stride`` defaults to ``kernel_size``."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
@@ -209,13 +297,25 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
-
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over ``(N, C, L)`` (or ``(C, L)``) input; padding counts as -inf."""
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling; ``stride`` defaults to ``kernel_size``, padding counts as -inf."""
+
+    def forward(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
 
 
 class AvgPool2d(Module):
@@ -234,6 +334,27 @@ class AvgPool2d(Module):
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(Module):
+    """1-D average pooling over ``(N, C, L)`` (or ``(C, L)``) input; ``stride`` defaults to
+    ``kernel_size``; zero padding counts in the average if ``count_include_pad``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -352,6 +473,100 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Expand dim ``dim`` into ``unflattened_size`` (a tuple or list of ints, one of which
+    may be -1), the inverse of :class:`Flatten`."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, n in enumerate(unflattened_size):
+            if not isinstance(n, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of "
+                                f"type {type(n).__name__} at pos {i}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Upsample(Module):
+    """Resize the spatial dims of ``(N, C, *spatial)`` input to ``size`` or by
+    ``scale_factor``; see :func:`distgrad.nn.functional.interpolate` (modes ``'nearest'``
+    and ``'nearest-exact'``)."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners=None, recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """:class:`Upsample` of ``(N, C, H, W)`` input in mode ``'nearest'``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class Bilinear(Module):
+    """``y = x1 @ weight[k] @ x2 + bias[k]`` for each output feature ``k``.
+
+    ``weight`` ``(out_features, in1_features, in2_features)`` and ``bias`` are initialised
+    from U(-1/sqrt(in1_features), 1/sqrt(in1_features)), as in PyTorch.
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = _empty_parameter((out_features, in1_features, in2_features), dtype)
+        if bias:
+            self.bias = _empty_parameter((out_features,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
 # ------------------------------------------------------------------------ activations
 
 
@@ -426,9 +641,8 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class Dropout(Module):
-    """During training, zero each element with probability ``p`` and scale the others by
-    ``1 / (1 - p)``; in evaluation mode, return the input unchanged."""
+class _DropoutNd(Module):
+    """Shared by the dropout layers: the probability ``p`` and the ``inplace`` flag."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -437,11 +651,288 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class _InplaceActivation(Module):
+    """An elementwise activation with an ``inplace`` flag (honoured: the result is written
+    into the input, see :mod:`distgrad.nn.functional`) and a functional form ``_fn``."""
+
+    _fn = None
+    _show_inplace = True  # PyTorch's Hardsigmoid and Hardswish never show the flag
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace and self._show_inplace else ""
+
+
+class SELU(_InplaceActivation):
+    """``scale * elu(x, alpha)`` with ``alpha = 1.6732632423543772`` and
+    ``scale = 1.0507009873554805``: the self-normalising activation."""
+
+    _fn = F.selu
+
+
+class SiLU(_InplaceActivation):
+    """``x * sigmoid(x)``, also known as swish."""
+
+    _fn = F.silu
+
+
+class Mish(_InplaceActivation):
+    """``x * tanh(softplus(x))``."""
+
+    _fn = F.mish
+
+
+class Hardsigmoid(_InplaceActivation):
+    """``min(max(x + 3, 0), 6) / 6``."""
+
+    _fn = F.hardsigmoid
+    _show_inplace = False
+
+
+class Hardswish(_InplaceActivation):
+    """``x * min(max(x + 3, 0), 6) / 6``."""
+
+    _fn = F.hardswish
+    _show_inplace = False
+
+
+class LeakyReLU(Module):
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+
+    _fn = F.elu
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+
+    _fn = F.celu
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """Clamp into ``[min_val, max_val]``; no gradient at or beyond the bounds.
+    (``min_value`` / ``max_value`` are PyTorch's deprecated spellings.)"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value=None, max_value=None):
+        super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
+        if not max_val > min_val:
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``: :class:`Hardtanh` on ``[0, 6]``."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return (f"threshold={self.threshold}, value={self.value}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``."""
+
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``."""
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed stably."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class PReLU(Module):
+    """``x`` where ``x > 0``, else ``weight * x``, with a learnt ``weight``: one for all
+    channels (``num_parameters=1``) or one per channel (dim 1 of the input), initialised to
+    ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = _empty_parameter((num_parameters,), dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """Gated linear unit: ``a * sigmoid(b)`` for the halves ``a, b`` of the input along
+    ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """Softmax of ``-x`` along ``dim``: each slice along it sums to 1."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Dropout(_DropoutNd):
+    """During training, zero each element with probability ``p`` and scale the others by
+    ``1 / (1 - p)``; in evaluation mode, return the input unchanged."""
+
     def forward(self, input):
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout1d(_DropoutNd):
+    """During training, zero whole channels of ``(N, C, L)`` (or ``(C, L)``) input with
+    probability ``p`` and scale the others by ``1 / (1 - p)``; in evaluation mode, return the
+    input unchanged. ``inplace=True`` multiplies the input in place."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Channel-wise dropout of ``(N, C, H, W)`` input (a 3-D input is taken as
+    ``(N, C, L)``, with PyTorch's warning); see :class:`Dropout1d`."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Channel-wise dropout of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) input; see
+    :class:`Dropout1d`."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps SELU's self-normalising mean and variance: during training, dropped
+    elements take SELU's negative saturation value and an affine map rescales the rest."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """:class:`AlphaDropout` of whole channels (dim 1)."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 class Embedding(Module):

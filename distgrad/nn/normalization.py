@@ -1,6 +1,9 @@
-"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d``."""
+"""Normalisation layers: ``LayerNorm``, ``GroupNorm``, ``BatchNorm1d``, ``BatchNorm2d``,
+``InstanceNorm1d`` and ``InstanceNorm2d``."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -11,7 +14,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm1d",
+           "InstanceNorm2d"]
 
 
 def _np_dtype(dtype):
@@ -60,6 +64,48 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Split the channels (dim 1) into ``num_groups`` groups and normalise each sample's
+    group by its own mean and (biased) variance; then scale and shift each channel by
+    ``weight`` (ones) and ``bias`` (zeros) when ``affine`` (keyword-only ``bias=False``
+    leaves the bias out). The same in training and evaluation mode.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        np_dtype = _np_dtype(dtype)
+        if affine:
+            self.weight = Parameter(Tensor._wrap(np.ones(num_channels, np_dtype)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(num_channels, np_dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
@@ -156,3 +202,54 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation over ``(N, C, H, W)`` input, per channel ``C``."""
 
     _input_dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by the InstanceNorm layers: :class:`_BatchNorm`'s parameters and buffers with
+    other defaults (no affine, no running statistics), normalising each sample's channels
+    over their spatial positions. A missing batch dim is allowed."""
+
+    _input_dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        if input.ndim not in self._input_dims:
+            expected = " or ".join(f"{d}D" for d in self._input_dims)
+            raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
+        feature_dim = input.ndim - self._input_dims[0]
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match "
+                                 f"num_features ({self.num_features}), but got: "
+                                 f"{input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You "
+                          f"can silence this warning by not passing in num_features, which is "
+                          f"not used because affine=False", stacklevel=2)
+        if input.ndim == self._input_dims[0]:  # no batch dim
+            return self._normalise(input.unsqueeze(0)).squeeze(0)
+        return self._normalise(input)
+
+    def _normalise(self, input):
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                               self.bias, self.training or not self.track_running_stats,
+                               self.momentum if self.momentum is not None else 0.0, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, L)`` (or ``(C, L)``) input: each channel of each
+    sample is normalised over ``L``. With ``track_running_stats``, running statistics are
+    kept in training and used in evaluation mode, as in :class:`BatchNorm1d`."""
+
+    _input_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, H, W)`` (or ``(C, H, W)``) input; see
+    :class:`InstanceNorm1d`."""
+
+    _input_dims = (3, 4)

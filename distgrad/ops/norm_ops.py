@@ -1,7 +1,7 @@
-"""Normalisation kernels: ``layer_norm`` and ``batch_norm`` as one fused op each, and the
-``softmax`` / ``log_softmax`` entry points (their kernels are in ``nn_ops``).
+"""Normalisation kernels: ``layer_norm``, ``batch_norm`` and ``group_norm`` as one fused op
+each, and the ``softmax`` / ``log_softmax`` entry points (their kernels are in ``nn_ops``).
 
-Both compute ``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics taken over
+All three compute ``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics taken over
 ``axes`` (biased variance). The VJP recomputes the statistics from ``x`` with ``xp`` instead
 of saving them, so under ``create_graph=True`` they are differentiated as well.
 """
@@ -18,7 +18,7 @@ from ._nn_common import array_of, shape_str
 from ._registry import apply, defop
 from .reduce import normalize_dims
 
-__all__ = ["layer_norm", "batch_norm", "softmax", "log_softmax"]
+__all__ = ["layer_norm", "batch_norm", "group_norm", "softmax", "log_softmax"]
 
 
 def _norm_forward(x, w=None, b=None, *, axes, eps, affine_shape):
@@ -144,6 +144,60 @@ def _blend(running, batch_value, momentum):
     data += momentum * batch_value.astype(data.dtype, copy=False)
     if isinstance(running, Tensor):
         running._bump_version()
+
+
+# Group norm is the same kernel on the input viewed as ``(N, G, C / G, rest)``: statistics
+# over the last two axes, and the per-channel weight viewed as ``(1, G, C / G, 1)``.
+def _grouped(shape, groups) -> tuple:
+    return (shape[0], groups, shape[1] // groups, math.prod(shape[2:]))
+
+
+def _group_norm_forward(x, w=None, b=None, *, groups, eps):
+    grouped = _grouped(x.shape, groups)
+    out = _norm_forward(x.reshape(grouped), w, b, axes=(2, 3), eps=eps,
+                        affine_shape=(1,) + grouped[1:3] + (1,))
+    return out.reshape(x.shape)
+
+
+def _group_norm_grad(xp, g, out, needs, x, w=None, b=None, *, groups, eps):
+    grouped = _grouped(x.shape, groups)
+    grads = _norm_grad(xp, xp.reshape(g, grouped), None, needs, xp.reshape(x, grouped), w, b,
+                       axes=(2, 3), eps=eps, affine_shape=(1,) + grouped[1:3] + (1,))
+    if grads[0] is not None:
+        grads[0] = xp.reshape(grads[0], tuple(x.shape))
+    return grads
+
+
+GROUP_NORM = defop("NativeGroupNormBackward0", _group_norm_forward, _group_norm_grad)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation of ``(N, C, *)`` input: the channels are split into
+    ``num_groups`` groups, each sample's group is normalised by its own mean and (biased)
+    variance, then each channel is scaled by ``weight`` and shifted by ``bias`` (``(C,)``,
+    or None)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    shape = tuple(input.shape)
+    channels = shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {shape_str(shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(np.shape(array_of(t))) != (channels,):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape "
+                               f"{shape_str(np.shape(array_of(t)))} and input of shape "
+                               f"{shape_str(shape)}")
+    batch = [shape[0] * channels // num_groups, num_groups, *shape[2:]]
+    if batch[0] * math.prod(shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {shape_str(batch)}")
+    if weight is None and bias is not None:
+        weight = Tensor._wrap(np.ones(channels, dtype=array_of(bias).dtype))
+    return apply(GROUP_NORM, input, *_affine_inputs(weight, bias), groups=num_groups, eps=eps)
 
 
 def _softmax_input(input, dim, dtype):
