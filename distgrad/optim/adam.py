@@ -212,3 +212,20 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
         np.multiply(diff, weight - 1, out=diff)
         np.add(end, diff, out=start)
     return diff
+
+
+def _check_adam_like(group: dict) -> None:
+    """The checks PyTorch's Adamax, NAdam and RAdam make of lr, eps, betas and weight
+    decay, with PyTorch's messages."""
+    if not 0.0 <= group["lr"]:
+        raise ValueError(f"Invalid learning rate: {group['lr']}")
+    if not 0.0 <= group["eps"]:
+        raise ValueError(f"Invalid epsilon value: {group['eps']}")
+    betas = group["betas"]
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if not 0.0 <= group["weight_decay"]:
+        raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")

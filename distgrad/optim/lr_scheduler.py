@@ -1,117 +1,29 @@
-"""Learning rate schedulers: ``StepLR``, ``MultiStepLR``, ``ExponentialLR``,
-``CosineAnnealingLR`` and ``LambdaLR``, computing PyTorch's values."""
+"""Learning rate schedulers, computing PyTorch's values.
+
+Most schedulers are *chainable*: each step they scale the current ``group["lr"]`` s, so that
+several schedulers can act on one optimizer, and stepping with an explicit epoch (deprecated)
+uses the closed form instead where one exists. The schedulers that follow a cycle
+(``CyclicLR``, ``OneCycleLR``, ``CosineAnnealingWarmRestarts``), the ones that combine others
+(``SequentialLR``, ``ChainedScheduler``) and ``ReduceLROnPlateau`` live in private modules
+and are re-exported here.
+"""
 
 from __future__ import annotations
 
 import math
 import types
-import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from ._lr_base import LRScheduler
+from ._lr_composite import ChainedScheduler, ReduceLROnPlateau, SequentialLR
+from ._lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR"]
-
-
-class LRScheduler:
-    r"""Base class for all learning rate schedulers.
-
-    Subclasses implement :meth:`get_lr`, which computes the next learning rates, usually
-    from the current ``group["lr"]`` s (so that schedulers can be chained), and may
-    implement ``_get_closed_form_lr``, used when an explicit epoch is passed to
-    :meth:`step`.
-
-    Args:
-        optimizer (Optimizer): The optimizer this scheduler will adjust the learning rates of.
-        last_epoch (int): Index of the last epoch seen by the scheduler. Use ``-1`` (default)
-            to initialize the scheduler. Only use a non-default value when restoring this
-            scheduler from a saved checkpoint.
-
-    .. warning::
-        Initializing a scheduler overwrites its optimizer's ``param_group["lr"]`` s. When
-        restoring a checkpoint, initialize the scheduler **before** calling your optimizer's
-        :meth:`~distgrad.optim.Optimizer.load_state_dict` to avoid overwriting the loaded
-        learning rates.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming scheduler with last_epoch >= 0; load the "
-                                   "optimizer's state dict first")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def state_dict(self) -> dict:
-        """Return the state of the scheduler as a :class:`dict`.
-
-        It contains an entry for every variable in ``self.__dict__`` which is not the
-        optimizer.
-        """
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Load the scheduler's state.
-
-        Args:
-            state_dict (dict): scheduler state. Should be an object returned from a call to
-                :meth:`state_dict`.
-        """
-        self.__dict__.update(state_dict)
-
-    def get_last_lr(self) -> list[float]:
-        """Return the last learning rates computed by this scheduler, one per param group."""
-        return self._last_lr
-
-    def get_lr(self) -> list[float]:
-        """Compute the learning rates of the optimizer's param groups at ``last_epoch``.
-
-        If you are trying to inspect the most recent learning rate, use
-        :meth:`get_last_lr` instead.
-        """
-        raise NotImplementedError
-
-    def step(self, epoch: int | None = None) -> None:
-        """Step the scheduler: advance ``last_epoch`` and set the new learning rates.
-
-        Call this after the optimizer's :meth:`~distgrad.optim.Optimizer.step`.
-
-        Args:
-            epoch (int, optional): deprecated. If given, sets ``last_epoch`` to ``epoch``
-                and uses the closed form of the schedule where one is available.
-        """
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; call "
-                          "`scheduler.step()` without it.", UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+__all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
+           "PolynomialLR", "LRScheduler"]
 
 
 class LambdaLR(LRScheduler):
@@ -165,6 +77,47 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list[float]:
         pairs = zip(self.lr_lambdas, self.base_lrs, strict=True)
         return [base_lr * fn(self.last_epoch) for fn, base_lr in pairs]
+
+
+class MultiplicativeLR(LRScheduler):
+    """Multiply the learning rate of each parameter group by the factor given in the
+    specified function, at every epoch after the first.
+
+    Args:
+        optimizer (Optimizer): Wrapped optimizer.
+        lr_lambda (function or list): A function which computes a multiplicative factor
+            given an integer parameter epoch, or a list of such functions, one for each
+            group in optimizer.param_groups.
+        last_epoch (int): The index of last epoch. Default: -1.
+
+    Example:
+        >>> scheduler = MultiplicativeLR(optimizer, lr_lambda=lambda epoch: 0.95)
+        >>> for epoch in range(100):
+        >>>     train(...)
+        >>>     scheduler.step()
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
+                                 f"{len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch)
+                for fn, lr in zip(self.lr_lambdas, self._current_lrs(), strict=True)]
 
 
 class StepLR(LRScheduler):
@@ -241,6 +194,91 @@ class MultiStepLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
+class ConstantLR(LRScheduler):
+    """Multiply the learning rate of each parameter group by a small constant factor until
+    the number of epochs reaches ``total_iters``, then restore it.
+
+    Args:
+        optimizer (Optimizer): Wrapped optimizer.
+        factor (float): The number we multiply the learning rate by until the milestone.
+            Default: 1/3.
+        total_iters (int): The number of steps that the scheduler multiplies the learning
+            rate by the factor. Default: 5.
+        last_epoch (int): The index of the last epoch. Default: -1.
+
+    Example:
+        >>> # lr = 0.025 if epoch < 4; 0.05 if epoch >= 4 (optimizer lr 0.05)
+        >>> scheduler = ConstantLR(optimizer, factor=0.5, total_iters=4)
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Decay the learning rate of each parameter group by linearly changing a multiplicative
+    factor, from ``start_factor`` to ``end_factor`` over ``total_iters`` epochs.
+
+    Args:
+        optimizer (Optimizer): Wrapped optimizer.
+        start_factor (float): The number we multiply the learning rate by in the first
+            epoch. Default: 1/3.
+        end_factor (float): The number we multiply the learning rate by at the end of the
+            linear changing process. Default: 1.0.
+        total_iters (int): The number of iterations over which the factor changes.
+            Default: 5.
+        last_epoch (int): The index of the last epoch. Default: -1.
+
+    Example:
+        >>> # lr = 0.025, 0.03125, 0.0375, 0.04375, then 0.05 (optimizer lr 0.05)
+        >>> scheduler = LinearLR(optimizer, start_factor=0.5, total_iters=4)
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1):
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and "
+                             "less or equal to 1.")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._current_lrs()]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        # The ratio of this epoch's factor to the previous one's.
+        change = self.end_factor - self.start_factor
+        ratio = 1.0 + change / (self.total_iters * self.start_factor
+                                + (self.last_epoch - 1) * change)
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
+                           * min(self.total_iters, self.last_epoch) / self.total_iters)
+                for base_lr in self.base_lrs]
+
+
 class ExponentialLR(LRScheduler):
     """Decays the learning rate of each parameter group by gamma every epoch.
 
@@ -261,6 +299,40 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the learning rate of each parameter group with a polynomial of the epoch, to
+    zero at ``total_iters``.
+
+    Args:
+        optimizer (Optimizer): Wrapped optimizer.
+        total_iters (int): The number of steps that the scheduler decays the learning rate.
+            Default: 5.
+        power (float): The power of the polynomial. Default: 1.0.
+        last_epoch (int): The index of the last epoch. Default: -1.
+
+    Example:
+        >>> # lr = 0.001 * (1 - epoch / 4) ** 1.0 for epoch < 4, then 0
+        >>> scheduler = PolynomialLR(optimizer, total_iters=4, power=1.0)
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        decay_factor = ((1.0 - self.last_epoch / self.total_iters)
+                        / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * decay_factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -7,7 +7,7 @@ from itertools import chain
 
 import numpy as np
 
-from .. import autograd
+from .. import _dtype, autograd
 from .._tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -172,9 +172,11 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         r"""Load the optimizer state.
 
-        The state is copied, and each floating point state tensor (except ``step``) is
-        cast to its parameter's dtype. The hyperparameters of each group are taken from
-        ``state_dict``. Nothing is changed if ``state_dict`` does not match this optimizer.
+        The state is copied, and each floating point state tensor is cast to its
+        parameter's dtype, except the 0-d ``step`` (and NAdam's ``mu_product``), which keep
+        theirs so that a resumed run steps exactly as an uninterrupted one. The
+        hyperparameters of each group are taken from ``state_dict``. Nothing is changed if
+        ``state_dict`` does not match this optimizer.
 
         Args:
             state_dict (dict): optimizer state. Should be an object returned from a call to
@@ -238,12 +240,24 @@ def _check_implementation_flags(group: dict) -> None:
             raise RuntimeError(f"{flag}={group[flag]!r} is not supported by distgrad: {why}")
 
 
+# Per-parameter state entries that are 0-d counters or products, not arrays shaped like
+# their parameter: they keep their own dtype when loaded, so a resumed run steps identically.
+_SCALAR_STATE_KEYS = frozenset({"step", "mu_product"})
+
+
+def _scalar_state(value: float) -> Tensor:
+    """A 0-d state tensor (``step``, NAdam's ``mu_product``) in PyTorch's scalar dtype:
+    float64 when that is the default dtype, float32 otherwise."""
+    dtype = np.float64 if _dtype.get_default_dtype() == np.float64 else np.float32
+    return Tensor._wrap(np.array(value, dtype=dtype))
+
+
 def _cast_state(param: Tensor, index, key, value):
     """A copy of one saved state value, as the optimizer will use it for ``param``."""
     if not isinstance(value, Tensor):
         return value
     array = value._data
-    if key != "step":
+    if key not in _SCALAR_STATE_KEYS:
         if array.shape != param.shape:
             raise ValueError(f"loaded state dict has {key!r} of shape {list(array.shape)} for "
                              f"parameter {index}, whose shape is {list(param.shape)}")
