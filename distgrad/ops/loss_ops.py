@@ -19,7 +19,7 @@ from . import _backends
 from ._nn_common import array_of, call_op, shape_str
 from ._registry import apply, defop
 
-__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits"]
+__all__ = ["cross_entropy", "nll_loss", "legacy_reduction"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -350,65 +350,3 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if reduction == "none" and input.ndim > 2:
         out = out.reshape((input.shape[0],) + input.shape[2:])
     return out
-
-
-# ------------------------------------------------------------ BCE with logits
-
-
-def _softplus_neg(xp, x):
-    """``log(1 + exp(-x))`` without overflow: ``max(-x, 0) + log(1 + exp(-|x|))``."""
-    x_arr = array_of(x)
-    abs_x = xp.sign(x) * x
-    return xp.where(x_arr < 0, -x, 0.0) + xp.log(1.0 + xp.exp(-abs_x))
-
-
-def _bce_forward(x, y, *, weight, pos_weight, reduction):
-    softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
-    losses = (1.0 - y) * x + log_weight * softplus_neg
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction, losses.size, x.dtype)
-
-
-def _bce_scale(xp, g, x, weight, reduction):
-    scale = g / array_of(x).size if reduction == "mean" else g
-    return scale * weight if weight is not None else scale
-
-
-def _bce_grad_x(xp, g, out, x, y, *, weight, pos_weight, reduction):
-    # d/dx = (1 - y) - log_weight * sigmoid(-x), with sigmoid(-x) = exp(-softplus(x)).
-    sig_neg = xp.exp(-_softplus_neg(xp, -x))
-    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * y
-    return ((1.0 - y) - log_weight * sig_neg) * _bce_scale(xp, g, x, weight, reduction)
-
-
-def _bce_grad_y(xp, g, out, x, y, *, weight, pos_weight, reduction):
-    grad = -x if pos_weight is None else (pos_weight - 1.0) * _softplus_neg(xp, x) - x
-    return grad * _bce_scale(xp, g, x, weight, reduction)
-
-
-BCE_WITH_LOGITS = defop("BinaryCrossEntropyWithLogitsBackward0", _bce_forward,
-                        (_bce_grad_x, _bce_grad_y))
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
-                                     reduce=None, reduction="mean", pos_weight=None):
-    """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in ``[0, 1]``, computed
-    stably from the logits. ``pos_weight`` (broadcast along the last dim) weighs positives."""
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    _check_reduction(reduction)
-    if not isinstance(input, Tensor):
-        input = Tensor(input)
-    if np.shape(array_of(target)) != input.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target size "
-                         f"({shape_str(np.shape(array_of(target)))}) must be the same as input "
-                         f"size ({shape_str(input.shape)})")
-    if np.asarray(array_of(target)).dtype.kind != "f":
-        raise RuntimeError(f"binary_cross_entropy_with_logits: target must be floating point, "
-                           f"got {np.asarray(array_of(target)).dtype}; convert with .float()")
-    weight = None if weight is None else np.asarray(array_of(weight))
-    pos_weight = None if pos_weight is None else np.asarray(array_of(pos_weight))
-    return apply(BCE_WITH_LOGITS, input, target, weight=weight, pos_weight=pos_weight,
-                 reduction=reduction)
