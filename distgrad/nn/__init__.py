@@ -74,6 +74,7 @@ from .normalization import (
     LayerNorm,
 )
 from .parameter import Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [
     "functional", "init", "parallel", "utils", "Module", "Parameter", "Sequential", "ModuleList",
@@ -86,5 +87,6 @@ __all__ = [
     "Bilinear", "Softmin", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus",
     "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid",
     "PReLU", "GLU", "Threshold", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-    "FeatureAlphaDropout", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "FeatureAlphaDropout", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RNNBase", "RNN",
+    "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
