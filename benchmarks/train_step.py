@@ -7,6 +7,8 @@
 (b) A small CNN on 8x8 single-channel input, batch 64:
     conv(1->16, 3, pad 1)-relu-maxpool 2-conv(16->32, 3, pad 1)-relu-maxpool 2-flatten-
     linear(128->10), distgrad and PyTorch.
+(c) An LSTM(32, 64, num_layers=2) over a (50, 16, 32) sequence (time, batch, features), a
+    linear head on the last step, cross-entropy and SGD: distgrad and PyTorch, one source.
 
 Implementations run interleaved (one timed block of steps each per round, the order reversed
 every other round). Times are the median block; a ratio is the median over rounds of the
@@ -203,6 +205,29 @@ def torch_cnn(x, y):
     return step
 
 
+# ---------------------------------------------------------------------------- LSTM
+
+
+def lstm_step(lib, x, y):
+    """(c) for ``lib`` = distgrad or torch: the same source, as ``import distgrad as torch``
+    promises."""
+    lib.manual_seed(0)
+    lstm, head = lib.nn.LSTM(32, 64, num_layers=2), lib.nn.Linear(64, 10)
+    params = list(lstm.parameters()) + list(head.parameters())
+    opt = lib.optim.SGD(params, lr=LR, momentum=MOMENTUM)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        output, _ = lstm(xt)
+        loss = lib.nn.functional.cross_entropy(head(output[-1]), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 # ------------------------------------------------------------------------- timing
 
 
@@ -279,6 +304,13 @@ def main(argv=None) -> None:
         cnn_steps["torch"] = torch_cnn(xc, yc)
     cnn = interleaved(cnn_steps, args.reps, args.block, args.warmup, clock)
 
+    xs = rng.standard_normal((50, 16, 32)).astype(np.float32)
+    ys = rng.integers(0, 10, size=16).astype(np.int64)
+    lstm_steps = {"distgrad": lstm_step(distgrad, xs, ys)}
+    if use_torch:
+        lstm_steps["torch"] = lstm_step(torch, xs, ys)
+    lstm = interleaved(lstm_steps, max(args.reps // 3, 3), 1, 2, clock)
+
     print(f"one BLAS thread; {'wall' if args.wall else 'CPU'} time; median (and min) of "
           f"{args.reps} interleaved blocks of {args.block} steps; optimizer: "
           f"{'distgrad.optim.SGD' if optim else 'hand-written SGD'}")
@@ -300,6 +332,13 @@ def main(argv=None) -> None:
         print(f"    {name:<10}{statistics.median(t) * 1e3:>10.3f}{min(t) * 1e3:>9.3f}")
     if use_torch:
         print(f"    distgrad / torch = {paired_ratio(cnn, 'distgrad', 'torch'):.3f}")
+    print("\n(c) LSTM(32, 64, num_layers=2) on (50, 16, 32), linear head, cross-entropy, SGD")
+    print(f"    {'impl':<10}{'ms/step':>10}{'(min)':>9}")
+    for name, t in lstm.items():
+        print(f"    {name:<10}{statistics.median(t) * 1e3:>10.3f}{min(t) * 1e3:>9.3f}")
+    if use_torch:
+        print(f"    distgrad / torch = {paired_ratio(lstm, 'distgrad', 'torch'):.3f}")
+
 
 if __name__ == "__main__":
     main()
