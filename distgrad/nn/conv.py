@@ -20,24 +20,16 @@ def _check_padding_string(padding: str, stride: tuple) -> None:
     if padding not in ("valid", "same"):
         raise ValueError(f"Invalid padding string {padding!r}, should be one of "
                          "{'valid', 'same'}")
-    if padding == "same" and stride != (1, 1):
+    if padding == "same" and any(s != 1 for s in stride):
         raise ValueError("padding='same' is not supported for strided convolutions; use "
                          "stride=1 or explicit padding")
 
 
-class Conv2d(Module):
-    """2-D convolution over ``(N, C_in, H, W)`` (or ``(C_in, H, W)``) input.
+class _ConvNd(Module):
+    """Shared by the convolution layers: arguments, parameters, initialisation, padding modes
+    and repr; ``dims`` is the number of spatial dims."""
 
-    Args:
-        in_channels, out_channels: channels of the input and of the output.
-        kernel_size, stride, padding, dilation: an int or a pair; ``padding`` may also be
-            ``'valid'`` or ``'same'``.
-        groups: split the channels into this many independent convolutions.
-        bias: whether to learn a bias per output channel.
-
-    The weight ``(out_channels, in_channels / groups, kH, kW)`` and the bias are initialised
-    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * kH * kW``.
-    """
+    dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -52,14 +44,15 @@ class Conv2d(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
                              f"'circular', but got padding_mode={padding_mode!r}")
+        as_tuple = _single if self.dims == 1 else _pair
         if isinstance(padding, str):
-            _check_padding_string(padding, _pair(stride))
+            _check_padding_string(padding, as_tuple(stride))
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        self.kernel_size = as_tuple(kernel_size)
+        self.stride = as_tuple(stride)
+        self.padding = padding if isinstance(padding, str) else as_tuple(padding)
+        self.dilation = as_tuple(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
         self.weight = _empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
@@ -78,36 +71,33 @@ class Conv2d(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
-        shape = input.shape
-        if len(shape) not in (3, 4) or shape[-3] != self.in_channels:
-            raise RuntimeError(f"Conv2d: expected input of shape [N, {self.in_channels}, H, W] "
-                               f"or [{self.in_channels}, H, W] ({self.in_channels} channels), "
-                               f"got input of shape {list(shape)}")
+    def _convolve(self, conv, input):
+        """``conv`` (``F.conv1d``/``F.conv2d``) of ``input``, padded first in a
+        ``padding_mode`` other than zeros."""
         if self.padding_mode == "zeros":
-            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
-        return F.conv2d(F.pad(input, self._mode_padding(), mode=self.padding_mode), self.weight,
-                        self.bias, self.stride, 0, self.dilation, self.groups)
+            return conv(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+        return conv(F.pad(input, self._mode_padding(), mode=self.padding_mode), self.weight,
+                    self.bias, self.stride, 0, self.dilation, self.groups)
 
     def _mode_padding(self) -> tuple:
-        """``padding`` as ``F.pad`` widths (last dim first), for a padding_mode other than
-        zeros; ``'same'`` puts an odd total's extra row/column at the bottom/right."""
+        """``padding`` as ``F.pad`` widths (last dim first); ``'same'`` puts an odd total's
+        extra element at the end (bottom/right)."""
         if self.padding == "valid":
-            return (0, 0, 0, 0)
+            return (0, 0) * self.dims
         if self.padding == "same":
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
-            (top, left), (bottom, right) = ([t // 2 for t in totals],
-                                            [t - t // 2 for t in totals])
-            return (left, right, top, bottom)
-        return (self.padding[1], self.padding[1], self.padding[0], self.padding[0])
+            widths = [(t // 2, t - t // 2) for t in totals]
+        else:
+            widths = [(p, p) for p in self.padding]
+        return tuple(w for pair in reversed(widths) for w in pair)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
-        if self.padding != (0, 0):
+        if self.padding != (0,) * self.dims:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -118,7 +108,31 @@ class Conv2d(Module):
         return s
 
 
-class Conv1d(Module):
+class Conv2d(_ConvNd):
+    """2-D convolution over ``(N, C_in, H, W)`` (or ``(C_in, H, W)``) input.
+
+    Args:
+        in_channels, out_channels: channels of the input and of the output.
+        kernel_size, stride, padding, dilation: an int or a pair; ``padding`` may also be
+            ``'valid'`` or ``'same'``.
+        groups: split the channels into this many independent convolutions.
+        bias: whether to learn a bias per output channel.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+
+    The weight ``(out_channels, in_channels / groups, kH, kW)`` and the bias are initialised
+    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * kH * kW``.
+    """
+
+    def forward(self, input):
+        shape = input.shape
+        if len(shape) not in (3, 4) or shape[-3] != self.in_channels:
+            raise RuntimeError(f"Conv2d: expected input of shape [N, {self.in_channels}, H, W] "
+                               f"or [{self.in_channels}, H, W] ({self.in_channels} channels), "
+                               f"got input of shape {list(shape)}")
+        return self._convolve(F.conv2d, input)
+
+
+class Conv1d(_ConvNd):
     """1-D convolution over ``(N, C_in, L)`` (or ``(C_in, L)``) input.
 
     Args as :class:`Conv2d`, with an int (or 1-tuple) ``kernel_size``, ``stride``,
@@ -127,38 +141,7 @@ class Conv1d(Module):
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with ``fan_in = in_channels / groups * K``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
-                             f"'circular', but got padding_mode={padding_mode!r}")
-        if isinstance(padding, str):
-            _check_padding_string(padding, (1,) + _single(stride))
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride)
-        self.padding = padding if isinstance(padding, str) else _single(padding)
-        self.dilation = _single(dilation)
-        self.groups = groups
-        self.padding_mode = padding_mode
-        self.weight = _empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
-                                       dtype)
-        if bias:
-            self.bias = _empty_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    reset_parameters = Conv2d.reset_parameters
+    dims = 1
 
     def forward(self, input):
         shape = input.shape
@@ -166,33 +149,7 @@ class Conv1d(Module):
             raise RuntimeError(f"Conv1d: expected input of shape [N, {self.in_channels}, L] or "
                                f"[{self.in_channels}, L] ({self.in_channels} channels), got "
                                f"input of shape {list(shape)}")
-        if self.padding_mode == "zeros":
-            return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
-        if self.padding == "valid":
-            widths = (0, 0)
-        elif self.padding == "same":  # an odd total puts the extra element on the right
-            total = self.dilation[0] * (self.kernel_size[0] - 1)
-            widths = (total // 2, total - total // 2)
-        else:
-            widths = self.padding * 2
-        return F.conv1d(F.pad(input, widths, mode=self.padding_mode), self.weight, self.bias,
-                        self.stride, 0, self.dilation, self.groups)
-
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return self._convolve(F.conv1d, input)
 
 
 class _MaxPoolNd(Module):

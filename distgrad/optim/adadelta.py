@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _bump_versions
-from .optimizer import Optimizer, _scalar_state
+from .._tensor import _bump_versions
+from .optimizer import Optimizer, _column, _scalar_state, _zeros_state
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -64,21 +64,11 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
     def _init_group(self, group: dict):
-        params, grads, square_avgs, acc_deltas, steps = [], [], [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                state["acc_delta"] = Tensor._wrap(np.zeros_like(p._data))
-            params.append(p)
-            grads.append(p.grad._data)
-            square_avgs.append(state["square_avg"]._data)
-            acc_deltas.append(state["acc_delta"]._data)
-            steps.append(state["step"]._data)
-        return params, grads, square_avgs, acc_deltas, steps
+        params, grads, states = self._params_with_grads(group, lambda p: {
+            "step": _scalar_state(0.0), "square_avg": _zeros_state(p),
+            "acc_delta": _zeros_state(p)})
+        return (params, grads, _column(states, "square_avg"), _column(states, "acc_delta"),
+                _column(states, "step"))
 
     def step(self, closure=None):
         """Perform a single optimization step.

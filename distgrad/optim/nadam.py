@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _bump_versions
+from .._tensor import _bump_versions
 from .adam import _check_adam_like, _lerp_
-from .optimizer import Optimizer, _scalar_state
+from .optimizer import Optimizer, _column, _scalar_state, _zeros_state
 
 __all__ = ["NAdam", "nadam"]
 
@@ -70,23 +70,11 @@ class NAdam(Optimizer):
             raise ValueError(f"Invalid momentum_decay value: {group['momentum_decay']}")
 
     def _init_group(self, group: dict):
-        params, grads, exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["mu_product"] = _scalar_state(1.0)
-                state["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
-            params.append(p)
-            grads.append(p.grad._data)
-            exp_avgs.append(state["exp_avg"]._data)
-            exp_avg_sqs.append(state["exp_avg_sq"]._data)
-            mu_products.append(state["mu_product"]._data)
-            steps.append(state["step"]._data)
-        return params, grads, exp_avgs, exp_avg_sqs, mu_products, steps
+        params, grads, states = self._params_with_grads(group, lambda p: {
+            "step": _scalar_state(0.0), "mu_product": _scalar_state(1.0),
+            "exp_avg": _zeros_state(p), "exp_avg_sq": _zeros_state(p)})
+        return (params, grads, _column(states, "exp_avg"), _column(states, "exp_avg_sq"),
+                _column(states, "mu_product"), _column(states, "step"))
 
     def step(self, closure=None):
         """Perform a single optimization step.

@@ -137,6 +137,21 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def _params_with_grads(self, group: dict, initial_state) -> tuple:
+        """The params of ``group`` that have a gradient, their gradient arrays and their state
+        dicts; a param's state starts, on its first step, as ``initial_state(param)``."""
+        params, grads, states = [], [], []
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state.update(initial_state(p))
+            params.append(p)
+            grads.append(p._grad._data)
+            states.append(state)
+        return params, grads, states
+
     def _run_closure(self, closure):
         if closure is None:
             return None
@@ -250,6 +265,16 @@ def _scalar_state(value: float) -> Tensor:
     float64 when that is the default dtype, float32 otherwise."""
     dtype = np.float64 if _dtype.get_default_dtype() == np.float64 else np.float32
     return Tensor._wrap(np.array(value, dtype=dtype))
+
+
+def _zeros_state(param: Tensor) -> Tensor:
+    """A state buffer shaped like ``param``, zeroed."""
+    return Tensor._wrap(np.zeros_like(param._data))
+
+
+def _column(states: list, key: str) -> list:
+    """The arrays under ``key`` in each of ``states``."""
+    return [state[key]._data for state in states]
 
 
 def _cast_state(param: Tensor, index, key, value):
