@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import _bump_versions
 from .optimizer import Optimizer, _column, _scalar_state, _zeros_state
 
 __all__ = ["Adadelta", "adadelta"]
@@ -70,23 +69,10 @@ class Adadelta(Optimizer):
         return (params, grads, _column(states, "square_avg"), _column(states, "acc_delta"),
                 _column(states, "step"))
 
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (Callable, optional): A closure that reevaluates the model and returns
-                the loss.
-        """
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, *buffers = self._init_group(group)
-            if not params:
-                continue
-            adadelta([p._data for p in params], *buffers, lr=float(group["lr"]),
-                     rho=float(group["rho"]), eps=float(group["eps"]),
-                     weight_decay=float(group["weight_decay"]), maximize=group["maximize"])
-            _bump_versions(params)
-        return loss
+    def _update(self, group: dict, params: list, buffers: list) -> None:
+        adadelta(params, *buffers, lr=float(group["lr"]),
+                 rho=float(group["rho"]), eps=float(group["eps"]),
+                 weight_decay=float(group["weight_decay"]), maximize=group["maximize"])
 
 
 def adadelta(params: list[np.ndarray], grads: list[np.ndarray], square_avgs: list[np.ndarray],

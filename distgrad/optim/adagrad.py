@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _bump_versions
-from .optimizer import Optimizer, _scalar_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, _column, _scalar_state
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -55,9 +55,9 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # PyTorch's Adagrad makes its state up front
             for p in group["params"]:
-                self._init_state(p)
+                self.state[p].update(self._init_state(p))
 
     def _check_group(self, group: dict) -> None:
         if not 0.0 <= group["lr"]:
@@ -73,33 +73,18 @@ class Adagrad(Optimizer):
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def _init_state(self, p: Tensor) -> dict:
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _scalar_state(0.0)
-            state["sum"] = Tensor._wrap(
-                np.full_like(p._data, self.defaults["initial_accumulator_value"]))
-        return state
+        return {"step": _scalar_state(0.0),
+                "sum": Tensor._wrap(np.full_like(p._data,
+                                                 self.defaults["initial_accumulator_value"]))}
 
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _init_group(self, group: dict):
+        params, grads, states = self._params_with_grads(group, self._init_state)
+        return params, grads, _column(states, "sum"), _column(states, "step")
 
-        Args:
-            closure (Callable, optional): A closure that reevaluates the model and returns
-                the loss.
-        """
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            states = [self._init_state(p) for p in params]
-            adagrad([p._data for p in params], [p.grad._data for p in params],
-                    [s["sum"]._data for s in states], [s["step"]._data for s in states],
-                    lr=float(group["lr"]), weight_decay=float(group["weight_decay"]),
-                    lr_decay=float(group["lr_decay"]), eps=float(group["eps"]),
-                    maximize=group["maximize"])
-            _bump_versions(params)
-        return loss
+    def _update(self, group: dict, params: list, buffers: list) -> None:
+        adagrad(params, *buffers, lr=float(group["lr"]),
+                weight_decay=float(group["weight_decay"]), lr_decay=float(group["lr_decay"]),
+                eps=float(group["eps"]), maximize=group["maximize"])
 
 
 def adagrad(params: list[np.ndarray], grads: list[np.ndarray], state_sums: list[np.ndarray],

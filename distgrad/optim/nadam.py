@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import _bump_versions
 from .adam import _check_adam_like, _lerp_
 from .optimizer import Optimizer, _column, _scalar_state, _zeros_state
 
@@ -76,26 +75,13 @@ class NAdam(Optimizer):
         return (params, grads, _column(states, "exp_avg"), _column(states, "exp_avg_sq"),
                 _column(states, "mu_product"), _column(states, "step"))
 
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (Callable, optional): A closure that reevaluates the model and returns
-                the loss.
-        """
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, *buffers = self._init_group(group)
-            if not params:
-                continue
-            beta1, beta2 = group["betas"]
-            nadam([p._data for p in params], *buffers, beta1=float(beta1), beta2=float(beta2),
-                  lr=float(group["lr"]), weight_decay=float(group["weight_decay"]),
-                  momentum_decay=float(group["momentum_decay"]), eps=float(group["eps"]),
-                  decoupled_weight_decay=group["decoupled_weight_decay"],
-                  maximize=group["maximize"])
-            _bump_versions(params)
-        return loss
+    def _update(self, group: dict, params: list, buffers: list) -> None:
+        beta1, beta2 = group["betas"]
+        nadam(params, *buffers, beta1=float(beta1), beta2=float(beta2),
+              lr=float(group["lr"]), weight_decay=float(group["weight_decay"]),
+              momentum_decay=float(group["momentum_decay"]), eps=float(group["eps"]),
+              decoupled_weight_decay=group["decoupled_weight_decay"],
+              maximize=group["maximize"])
 
 
 def nadam(params: list[np.ndarray], grads: list[np.ndarray], exp_avgs: list[np.ndarray],

@@ -8,7 +8,7 @@ from itertools import chain
 import numpy as np
 
 from .. import _dtype, autograd
-from .._tensor import Tensor
+from .._tensor import Tensor, _bump_versions
 
 __all__ = ["Optimizer"]
 
@@ -135,6 +135,22 @@ class Optimizer:
             closure (Callable, optional): A closure that reevaluates the model and returns
                 the loss. Optional for most optimizers.
         """
+        # A subclass gathers a group's params and state arrays (_init_group) and applies its
+        # functional update to them (_update); or it overrides step() altogether.
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            params, *buffers = self._init_group(group)
+            if params:
+                self._update(group, [p._data for p in params], buffers)
+                _bump_versions(params)
+        return loss
+
+    def _init_group(self, group: dict) -> tuple:
+        """``(params, grads, *state arrays)`` for the params of ``group`` that have a grad."""
+        raise NotImplementedError
+
+    def _update(self, group: dict, params: list, buffers: list) -> None:
+        """Update the ``params`` arrays in place from ``buffers`` (grads, then state)."""
         raise NotImplementedError
 
     def _params_with_grads(self, group: dict, initial_state) -> tuple:

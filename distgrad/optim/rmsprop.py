@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _bump_versions
+from .._tensor import Tensor
 from .adam import _lerp_
 from .optimizer import Optimizer, _scalar_state
 
@@ -104,25 +104,12 @@ class RMSprop(Optimizer):
             steps.append(state["step"]._data)
         return params, grads, square_avgs, grad_avgs, momentum_buffers, steps
 
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (Callable, optional): A closure that reevaluates the model and returns
-                the loss.
-        """
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, *buffers = self._init_group(group)
-            if not params:
-                continue
-            rmsprop([p._data for p in params], *buffers, lr=float(group["lr"]),
-                    alpha=float(group["alpha"]), eps=float(group["eps"]),
-                    weight_decay=float(group["weight_decay"]),
-                    momentum=float(group["momentum"]), centered=group["centered"],
-                    maximize=group["maximize"])
-            _bump_versions(params)
-        return loss
+    def _update(self, group: dict, params: list, buffers: list) -> None:
+        rmsprop(params, *buffers, lr=float(group["lr"]),
+                alpha=float(group["alpha"]), eps=float(group["eps"]),
+                weight_decay=float(group["weight_decay"]),
+                momentum=float(group["momentum"]), centered=group["centered"],
+                maximize=group["maximize"])
 
 
 def rmsprop(params: list[np.ndarray], grads: list[np.ndarray], square_avgs: list[np.ndarray],
