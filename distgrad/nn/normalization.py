@@ -22,6 +22,27 @@ def _np_dtype(dtype):
     return to_numpy_dtype(dtype) if dtype is not None else get_default_dtype().numpy
 
 
+def _affine_parameters(module, shape, affine: bool, bias: bool, dtype) -> None:
+    """Give ``module`` a ``weight`` of ones and a ``bias`` of zeros of ``shape`` (None where
+    ``affine`` or ``bias`` is off), as every normalisation layer has."""
+    np_dtype = _np_dtype(dtype)
+    if affine:
+        module.weight = Parameter(Tensor._wrap(np.ones(shape, np_dtype)))
+    else:
+        module.register_parameter("weight", None)
+    if affine and bias:
+        module.bias = Parameter(Tensor._wrap(np.zeros(shape, np_dtype)))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalise over the last dims given by ``normalized_shape``:
     ``(x - mean) / sqrt(var + eps) * weight + bias`` (biased variance).
@@ -41,22 +62,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        np_dtype = _np_dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(self.normalized_shape, np_dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(self.normalized_shape, np_dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -83,22 +92,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        np_dtype = _np_dtype(dtype)
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_channels, np_dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_channels, np_dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_channels, affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -122,16 +119,8 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
+        _affine_parameters(self, num_features, affine, bias, dtype)
         np_dtype = _np_dtype(dtype)
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_features, np_dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, np_dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, np_dtype)))
             self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, np_dtype)))
@@ -149,10 +138,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _optional_state_keys(self) -> tuple:
         return ("num_batches_tracked",) if self.track_running_stats else ()
