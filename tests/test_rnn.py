@@ -625,3 +625,17 @@ def test_char_rnn_example_runs():
     assert "LSTM(32, 16, batch_first=True)" in result.stdout
     assert re.search(r"^final loss: [0-9.]+$", result.stdout, flags=re.MULTILINE)
     assert re.search(r"^sample: It was.{5}$", result.stdout, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_lstm_cell_op_gradcheck(bias):
+    from distgrad.ops.rnn_cells import lstm_cell
+    rng = np.random.default_rng(5)
+
+    def t(*shape):
+        return distgrad.tensor(rng.standard_normal(shape), dtype=distgrad.float64,
+                               requires_grad=True)
+    inputs = (t(3, 8), t(3, 4), t(8, 2)) + ((t(8),) if bias else ())
+    assert lstm_cell(*inputs).grad_fn.name() == "LstmCellBackward0"
+    assert gradcheck(lstm_cell, inputs)
+    assert gradgradcheck(lstm_cell, inputs)

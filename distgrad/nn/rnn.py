@@ -23,6 +23,7 @@ from ..autograd.forward_ad import state as _forward_ad
 from ..autograd.function import Function
 from ..ops.nn_fused import apply_linear
 from ..ops.nn_fused import dropout as _dropout
+from ..ops.rnn_cells import lstm_cell
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -96,12 +97,26 @@ def _lstm_cell(x_proj, h, c, w_hh, b_hh, w_hr, gates):
 
 
 def _lstm_loop(steps, order, h, c, w_hh, b_hh, w_hr):
+    if w_hr is None and not _forward_ad.depth:
+        return _fused_lstm_loop(steps, order, h, c, w_hh, b_hh)
     gates = _slices(c.shape[-1], 4)
     out = [None] * len(steps)
     for t in order:
         h, c = _lstm_cell(steps[t], h, c, w_hh, b_hh, w_hr, gates)
         out[t] = h
     return out, h, c
+
+
+def _fused_lstm_loop(steps, order, h, c, w_hh, b_hh):
+    """:func:`_lstm_loop` with each step one ``lstm_cell`` node (no projection, no forward
+    mode: the op has no forward-mode rule), the state carried as ``[h, c]``."""
+    size = c.shape[-1]
+    hc = ops.cat([h, c], -1)
+    out = [None] * len(steps)
+    for t in order:
+        hc = lstm_cell(steps[t], hc, w_hh, b_hh)
+        out[t] = hc[..., :size]
+    return out, hc[..., :size], hc[..., size:]
 
 
 def _gru_cell(x_rz, x_n, h, w_hh, b_hh, gates):
