@@ -639,3 +639,17 @@ def test_fused_lstm_cell_op_gradcheck(bias):
     assert lstm_cell(*inputs).grad_fn.name() == "LstmCellBackward0"
     assert gradcheck(lstm_cell, inputs)
     assert gradgradcheck(lstm_cell, inputs)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_gru_cell_op_gradcheck(bias):
+    from distgrad.ops.rnn_cells import gru_cell
+    rng = np.random.default_rng(6)
+
+    def t(*shape):
+        return distgrad.tensor(rng.standard_normal(shape), dtype=distgrad.float64,
+                               requires_grad=True)
+    inputs = (t(3, 6), t(3, 2), t(6, 2)) + ((t(6),) if bias else ())
+    assert gru_cell(*inputs).grad_fn.name() == "GruCellBackward0"
+    assert gradcheck(gru_cell, inputs)
+    assert gradgradcheck(gru_cell, inputs)

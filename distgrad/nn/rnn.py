@@ -23,7 +23,7 @@ from ..autograd.forward_ad import state as _forward_ad
 from ..autograd.function import Function
 from ..ops.nn_fused import apply_linear
 from ..ops.nn_fused import dropout as _dropout
-from ..ops.rnn_cells import lstm_cell
+from ..ops.rnn_cells import gru_cell, lstm_cell
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -138,6 +138,16 @@ def _gru_loop(steps_rz, steps_n, order, h, w_hh, b_hh):
     out = [None] * len(steps_rz)
     for t in order:
         h = _gru_cell(steps_rz[t], steps_n[t], h, w_hh, b_hh, gates)
+        out[t] = h
+    return out, h
+
+
+def _fused_gru_loop(steps, order, h, w_hh, b_hh):
+    """:func:`_gru_loop` with each step one ``gru_cell`` node (not under forward mode: the
+    op has no forward-mode rule)."""
+    out = [None] * len(steps)
+    for t in order:
+        h = gru_cell(steps[t], h, w_hh, b_hh)
         out[t] = h
     return out, h
 
@@ -348,6 +358,9 @@ class RNNBase(Module):
                     out, h, c = _lstm_loop(_unbind(proj, time_dim), order, initial[0][k],
                                            initial[1][k], w_hh, b_hh, w_hr)
                     finals[1].append(c)
+                elif self.mode == "GRU" and not _forward_ad.depth:
+                    out, h = _fused_gru_loop(_unbind(proj, time_dim), order, initial[0][k],
+                                             w_hh, b_hh)
                 elif self.mode == "GRU":
                     _, _, n, rz = _gru_gates(self.hidden_size)
                     out, h = _gru_loop(_unbind(proj[rz], time_dim),
