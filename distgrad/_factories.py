@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
+from ._device import check_device
 from ._tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn", "rand",
@@ -88,6 +89,8 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     Python floats become ``float32`` (the default dtype), ints ``int64``, bools ``bool``; a
     NumPy array keeps its dtype.
     """
+    if device is not None:
+        check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -111,21 +114,29 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of zeros; the size as varargs, a tuple or ``size=``."""
+    if device is not None:
+        check_device(device)
     return _finish(np.zeros(_size(args, size), dtype=_float_or(dtype)), dtype, requires_grad)
 
 
 def ones(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ones."""
+    if device is not None:
+        check_device(device)
     return _finish(np.ones(_size(args, size), dtype=_float_or(dtype)), dtype, requires_grad)
 
 
 def empty(*args, size=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """An uninitialised tensor (distgrad fills it with zeros)."""
+    if device is not None:
+        check_device(device)
     return zeros(*args, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor filled with ``fill_value``; integer and bool values keep their kind."""
+    if device is not None:
+        check_device(device)
     if dtype is None and isinstance(fill_value, bool):
         dtype = _dtype.bool_
     elif dtype is None and isinstance(fill_value, int):
@@ -137,12 +148,16 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
 def randn(*args, size=None, dtype=None, requires_grad=False, generator=None,
           device=None) -> Tensor:
     """Samples from the standard normal distribution."""
+    if device is not None:
+        check_device(device)
     return _finish(_rng(generator).standard_normal(_size(args, size)), dtype, requires_grad)
 
 
 def rand(*args, size=None, dtype=None, requires_grad=False, generator=None,
          device=None) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
+    if device is not None:
+        check_device(device)
     return _finish(_rng(generator).random(_size(args, size)), dtype, requires_grad)
 
 
@@ -153,6 +168,8 @@ def normal(mean, std, size, *, generator=None, dtype=None) -> Tensor:
 
 def randint(low, high=None, size=None, *, dtype=None, generator=None, device=None) -> Tensor:
     """Random integers in [low, high); ``randint(high, size)`` starts at 0."""
+    if device is not None:
+        check_device(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
@@ -161,46 +178,53 @@ def randint(low, high=None, size=None, *, dtype=None, generator=None, device=Non
     return Tensor._wrap(array.astype(_dtype.to_numpy_dtype(dtype) if dtype else np.int64))
 
 
-def randperm(n: int, *, generator=None, dtype=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None, memory_format=None) -> Tensor:
     """A random permutation of ``0..n-1``."""
+    if device is not None:
+        check_device(device)
     return Tensor._wrap(_rng(generator).permutation(n).astype(np.int64))
 
 
-def _like(t: Tensor, dtype):
+def _like(t: Tensor, dtype, device=None):
+    if device is not None:
+        check_device(device)
     return t.shape, (dtype if dtype is not None else t.dtype)
 
 
-def zeros_like(input, dtype=None, requires_grad=False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+def zeros_like(input, dtype=None, requires_grad=False, device=None, memory_format=None) -> Tensor:
+    shape, dtype = _like(input, dtype, device)
     return zeros(shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def ones_like(input, dtype=None, requires_grad=False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+def ones_like(input, dtype=None, requires_grad=False, device=None, memory_format=None) -> Tensor:
+    shape, dtype = _like(input, dtype, device)
     return ones(shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+def empty_like(input, dtype=None, requires_grad=False, device=None, memory_format=None) -> Tensor:
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None,
+              memory_format=None) -> Tensor:
+    shape, dtype = _like(input, dtype, device)
     return full(shape, fill_value, dtype=dtype, requires_grad=requires_grad)
 
 
-def rand_like(input, dtype=None, requires_grad=False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+def rand_like(input, dtype=None, requires_grad=False, device=None, memory_format=None) -> Tensor:
+    shape, dtype = _like(input, dtype, device)
     return rand(shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, requires_grad=False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+def randn_like(input, dtype=None, requires_grad=False, device=None, memory_format=None) -> Tensor:
+    shape, dtype = _like(input, dtype, device)
     return randn(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if device is not None:
+        check_device(device)
     if end is None:
         start, end = 0, start
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
@@ -212,9 +236,13 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=N
 
 def linspace(start, end, steps: int, *, dtype=None, requires_grad=False, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if device is not None:
+        check_device(device)
     return _finish(np.linspace(start, end, steps), dtype, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad=False, device=None) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
+    if device is not None:
+        check_device(device)
     return _finish(np.eye(n, m), dtype, requires_grad)

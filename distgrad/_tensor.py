@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _tensor_methods
+from . import _device, _dtype, _tensor_methods
 from ._tensor_str import tensor_repr
 
 __all__ = ["Tensor"]
@@ -259,8 +259,20 @@ class Tensor(_tensor_methods.TensorMethods):
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        """-1: the tensor is on the CPU."""
+        return -1
 
     def size(self, dim: int | None = None):
         """Return the shape, or the size of dimension ``dim``."""
@@ -350,15 +362,11 @@ class Tensor(_tensor_methods.TensorMethods):
         return f"Tensor of shape {list(self.shape)}, dtype {self.dtype!r}"
 
     # -------------------------------------------------------------- conversions
-    def to(self, dtype=None, *args, **kwargs) -> Tensor:
-        """Return this tensor converted to ``dtype`` (devices other than 'cpu' are refused)."""
-        if isinstance(dtype, str) and dtype.startswith("cpu"):
-            return self
-        if dtype is None:
-            dtype = kwargs.get("dtype")
-        if dtype is None:
-            return self
-        return _ops.cast(self, _dtype.to_numpy_dtype(dtype))
+    def to(self, *args, **kwargs) -> Tensor:
+        """Return this tensor converted to a dtype: ``to(dtype)``, ``to(device, dtype)``,
+        ``to(other)``, with ``dtype=``, ``device=``, ``non_blocking=``, ``copy=``. Only the
+        CPU is a device here; any other raises a RuntimeError."""
+        return _device.tensor_to(self, *args, **kwargs)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -382,6 +390,9 @@ class Tensor(_tensor_methods.TensorMethods):
 
     def cpu(self) -> Tensor:
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        _device.no_accelerator("Tensor.cuda()")
 
     def clone(self) -> Tensor:
         """Return a copy that stays in the graph (its gradient flows back to this tensor)."""

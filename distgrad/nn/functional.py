@@ -17,6 +17,7 @@ from ..ops import activations, loss_ops, nn_fused
 from ..ops import inplace as _inplace
 from ..ops._registry import apply, defop
 from ..ops.activations import glu, logsigmoid, prelu
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
 from ..ops.dropout import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
@@ -26,17 +27,37 @@ from ..ops.norm_ops import batch_norm, group_norm, layer_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.upsample import interpolate
+from .losses_more import (
+    cosine_embedding_loss,
+    cosine_similarity,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    normalize,
+    pairwise_distance,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "relu", "gelu",
            "tanh", "sigmoid", "softmax", "log_softmax", "dropout", "layer_norm", "batch_norm",
            "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten",
-           "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "silu",
-           "mish", "softplus", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish",
-           "softsign", "tanhshrink", "logsigmoid", "prelu", "glu", "softmin", "threshold",
-           "threshold_", "group_norm", "instance_norm", "conv1d", "max_pool1d", "avg_pool1d",
-           "interpolate", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "bilinear"]
+           "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten", "leaky_relu",
+           "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "silu", "mish",
+           "softplus", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "softsign",
+           "tanhshrink", "logsigmoid", "prelu", "glu", "softmin", "threshold", "threshold_",
+           "group_norm", "instance_norm", "conv1d", "max_pool1d", "avg_pool1d", "interpolate",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+           "bilinear", "smooth_l1_loss", "huber_loss", "kl_div", "margin_ranking_loss",
+           "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
+           "gaussian_nll_loss", "multilabel_soft_margin_loss", "hinge_embedding_loss", "normalize",
+           "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
+           "multi_head_attention_forward"]
 
 
 def linear(input, weight, bias=None):

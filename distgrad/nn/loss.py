@@ -1,4 +1,7 @@
-"""Loss modules: ``MSELoss L1Loss CrossEntropyLoss NLLLoss BCEWithLogitsLoss BCELoss``.
+"""Loss modules: ``MSELoss L1Loss CrossEntropyLoss NLLLoss BCEWithLogitsLoss BCELoss``,
+``SmoothL1Loss HuberLoss KLDivLoss PoissonNLLLoss GaussianNLLLoss MarginRankingLoss
+SoftMarginLoss MultiLabelSoftMarginLoss CosineEmbeddingLoss TripletMarginLoss
+HingeEmbeddingLoss``.
 
 ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``, as in PyTorch; the
 constructors take PyTorch's arguments in PyTorch's order, including the deprecated
@@ -13,7 +16,10 @@ from ..ops.loss_ops import legacy_reduction
 from . import functional as F
 from .module import Module
 
-__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "BCELoss"]
+__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "BCELoss",
+           "SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+           "MarginRankingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+           "CosineEmbeddingLoss", "TripletMarginLoss", "HingeEmbeddingLoss"]
 
 
 def _as_tensor(value):
@@ -26,13 +32,15 @@ class _Loss(Module):
     """Base of the losses. ``size_average`` and ``reduce`` are PyTorch's deprecated way to
     choose the reduction; when either is given it overrides ``reduction``, with a warning."""
 
+    _reductions = ("mean", "sum", "none")
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = legacy_reduction(size_average, reduce, stacklevel=4)
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{reduction!r} is not a valid value for reduction; use 'mean', "
-                             "'sum' or 'none'")
+        if reduction not in self._reductions:
+            raise ValueError(f"{reduction!r} is not a valid value for reduction; use "
+                             f"{', '.join(repr(r) for r in self._reductions)}")
         self.reduction = reduction
 
 
@@ -127,4 +135,156 @@ class BCELoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight,
+                                      reduction=self.reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# The losses composed in losses_more.py.
+
+
+class SmoothL1Loss(_Loss):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``
+    (see :func:`~distgrad.nn.functional.smooth_l1_loss`)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``
+    (see :func:`~distgrad.nn.functional.huber_loss`)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of log-probabilities ``input`` from ``target``; use
+    ``reduction='batchmean'`` for the mathematical definition
+    (see :func:`~distgrad.nn.functional.kl_div`)."""
+
+    _reductions = ("mean", "sum", "none", "batchmean")
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood (see :func:`~distgrad.nn.functional.poisson_nll_loss`)."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None,
+                 eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                  eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood of ``target`` given the mean ``input`` and ``var``
+    (see :func:`~distgrad.nn.functional.gaussian_nll_loss`)."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """``max(0, -target * (input1 - input2) + margin)``
+    (see :func:`~distgrad.nn.functional.margin_ranking_loss`)."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-target * input))`` (see :func:`~distgrad.nn.functional.soft_margin_loss`)."""
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-versus-all logistic loss over C classes
+    (see :func:`~distgrad.nn.functional.multilabel_soft_margin_loss`)."""
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``1 - cos`` for similar pairs, ``max(0, cos - margin)`` for dissimilar ones
+    (see :func:`~distgrad.nn.functional.cosine_embedding_loss`)."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """``max(0, margin + d(a, p) - d(a, n))``
+    (see :func:`~distgrad.nn.functional.triplet_margin_loss`)."""
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got "
+                             f"{margin} instead")
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1
+    (see :func:`~distgrad.nn.functional.hinge_embedding_loss`)."""
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin,
                                       reduction=self.reduction)

@@ -11,7 +11,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .._dtype import dtype as _dtype_cls
+from .._device import no_accelerator, parse_to
 from .._dtype import float16, float32, float64, to_numpy_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -320,19 +320,12 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Convert floating point parameters and buffers to a dtype, in place; returns self.
 
-        Accepts ``to(dtype)``, ``to(tensor)`` (its dtype), ``to('cpu')`` and ``dtype=``.
+        Accepts ``to(dtype)``, ``to(tensor)`` (its dtype), ``to(device)``, ``to(device,
+        dtype)`` and ``dtype=``/``device=``; a device other than the CPU raises.
         Integer buffers are left alone, and each parameter stays the same object, so an
         optimizer built earlier still holds it.
         """
-        dtype = kwargs.pop("dtype", None)
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (_dtype_cls, np.dtype)) or (isinstance(arg, type)
-                                                             and arg is not str):
-                dtype = arg
-            elif isinstance(arg, str) and arg.split(":")[0] != "cpu":
-                raise RuntimeError(f"distgrad only supports the 'cpu' device, got {arg!r}")
+        dtype, _ = parse_to(args, kwargs, Tensor)
         if dtype is None:
             return self
         target = to_numpy_dtype(dtype)
@@ -362,6 +355,9 @@ class Module:
 
     def cpu(self) -> Module:
         return self
+
+    def cuda(self, device=None) -> Module:
+        no_accelerator("Module.cuda()")
 
     # ---------------------------------------------------------------- state dicts
     def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):

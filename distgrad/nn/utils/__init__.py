@@ -1,6 +1,6 @@
 """Gradient utilities: ``clip_grad_norm_`` (and its two halves, ``get_total_norm`` and
 ``clip_grads_with_norm_``), ``clip_grad_value_``, and flattening parameters to one vector
-and back."""
+and back; :mod:`.rnn` holds ``pad_sequence``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 
-from .. import ops
-from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from ... import ops
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+__all__ = ["rnn", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters"]
 
 
