@@ -10,10 +10,22 @@ import numpy as np
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-try:  # SciPy is optional
-    from scipy import special as _scipy_special
-except ImportError:  # pragma: no cover - exercised through the _special_* fallbacks
-    _scipy_special = None
+# SciPy is optional, and imported on first use: importing it costs a third of a second,
+# which ``import distgrad`` should not pay for functions a script may never call.
+_UNSET = object()
+_scipy_special = _UNSET
+
+
+def _scipy():
+    """``scipy.special``, or None without SciPy (tests set ``_scipy_special`` to None)."""
+    global _scipy_special
+    if _scipy_special is _UNSET:
+        try:
+            from scipy import special
+        except ImportError:  # pragma: no cover - exercised through the _special_* fallbacks
+            special = None
+        _scipy_special = special
+    return _scipy_special
 
 
 def _float(x):
@@ -127,10 +139,11 @@ def _special_polygamma(n, x):
 def special(name, x, *args):
     """``name`` (erf, erfc, erfinv, lgamma, polygamma) of ``x``, in ``x``'s float dtype."""
     x = _float(x)
-    if _scipy_special is not None:
-        fn = {"erf": _scipy_special.erf, "erfc": _scipy_special.erfc,
-              "erfinv": _scipy_special.erfinv, "lgamma": _scipy_special.gammaln,
-              "polygamma": lambda v, n: _scipy_special.polygamma(n, v)}[name]
+    scipy_special = _scipy()
+    if scipy_special is not None:
+        fn = {"erf": scipy_special.erf, "erfc": scipy_special.erfc,
+              "erfinv": scipy_special.erfinv, "lgamma": scipy_special.gammaln,
+              "polygamma": lambda v, n: scipy_special.polygamma(n, v)}[name]
     else:
         fn = {"erf": _special_erf, "erfc": _special_erfc, "erfinv": _special_erfinv,
               "lgamma": _special_lgamma,
