@@ -244,7 +244,7 @@ def unflatten(input, dim, sizes):
 
 
 # The training stack, importable as attributes like torch.nn and torch.optim.
-from . import backends, cuda, nn, optim, utils  # noqa: E402
+from . import backends, cuda, linalg, nn, optim, utils  # noqa: E402
 from ._device import (  # noqa: E402
     are_deterministic_algorithms_enabled,
     device,
@@ -259,6 +259,9 @@ from ._device import (  # noqa: E402
 )
 from .nn.functional import avg_pool1d, conv1d, max_pool1d  # noqa: E402
 from .ops.activations import celu, prelu, selu, threshold  # noqa: E402
+from .ops.linalg_more import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: E402
+from .ops.linalg_more import legacy_cross as cross  # noqa: E402
+from .ops.linalg_more import legacy_svd as svd  # noqa: E402
 
 
 def selu_(input):

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine, forward_ad, graph
+from . import engine, forward_ad, functional, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import queue_callback, register_progress_hook
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 
-__all__ = ["backward", "grad", "Variable", "Function", "FunctionCtx", "no_grad", "enable_grad",
+__all__ = ["backward", "grad", "functional", "Variable", "Function", "FunctionCtx", "no_grad",
+           "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "queue_callback",
            "register_progress_hook", "engine", "graph", "forward_ad"]
