@@ -49,6 +49,16 @@ from .conv import (
     UpsamplingNearest2d,
     ZeroPad2d,
 )
+from .conv_more import (
+    ChannelShuffle,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    EmbeddingBag,
+    Fold,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unfold,
+)
 from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     AlphaDropout,
@@ -120,4 +130,6 @@ __all__ = [
     "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "HingeEmbeddingLoss",
     "CosineSimilarity", "PairwiseDistance", "MultiheadAttention", "TransformerEncoderLayer",
     "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
+    "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold", "PixelShuffle", "PixelUnshuffle",
+    "ChannelShuffle", "EmbeddingBag",
 ]

@@ -20,7 +20,10 @@ from ..ops.activations import glu, logsigmoid, prelu
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.dropout import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from ..ops.embedding_bag import embedding_bag
+from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold
 from ..ops.loss_ops import cross_entropy, nll_loss
 from ..ops.nn_fused import dropout
 from ..ops.norm_ops import batch_norm, group_norm, layer_norm
@@ -57,7 +60,8 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "multilabel_soft_margin_loss", "hinge_embedding_loss", "normalize",
            "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
-           "multi_head_attention_forward"]
+           "multi_head_attention_forward", "conv_transpose1d", "conv_transpose2d", "unfold",
+           "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "embedding_bag"]
 
 
 def linear(input, weight, bias=None):
