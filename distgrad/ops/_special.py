@@ -150,5 +150,13 @@ def special(name, x, *args):
               "polygamma": lambda v, n: _special_polygamma(n, v)}[name]
     out = np.asarray(fn(x, *args))
     if name == "polygamma" and args[0] == 0:
-        out = np.where(x == 0, -np.inf, out)  # digamma(0) = -inf, as in PyTorch
+        # digamma(±0) = ∓inf, as in PyTorch
+        out = np.where(x == 0, np.copysign(np.inf, -x), out)
+    elif name == "lgamma" and scipy_special is not None:
+        # SciPy's gammaln gives inf for subnormal inputs (lgamma(x) = -log|x| there) and
+        # -inf at -inf (lgamma(-inf) = inf, as in C and PyTorch).
+        tiny = np.finfo(x.dtype).tiny
+        with np.errstate(divide="ignore"):
+            out = np.where(np.abs(x) < tiny, -np.log(np.abs(x)), out)
+        out = np.where(np.isneginf(x), np.inf, out)
     return out.astype(x.dtype, copy=False)

@@ -148,7 +148,8 @@ def einsum(equation, *operands):
     broadcast = []
     for s, x in zip(subs, operands):
         shape = tuple(sizes[c] for c in s)
-        if len(set(s)) != len(s) and any(sizes[c] != n for c, n in zip(s, x.shape)):
+        if len(set(s)) != len(s) and any(
+                n != x.shape[s.index(c)] for c, n in zip(s, x.shape)):
             raise RuntimeError(f"einsum(): subscript {s} is repeated for an operand but the "
                                f"sizes don't match, {list(x.shape)}")
         broadcast.append(expand(x, shape) if shape != tuple(x.shape) else x)

@@ -210,12 +210,19 @@ def polygamma(n, input):
 # --------------------------------------------------------------------- binary ops
 
 
+def _atan2_weight(xp, g, y, x):
+    """``g / (x² + y²)``, and 0 at the origin (as PyTorch, whose gradient there is 0)."""
+    d = x * x + y * y
+    origin = d == 0
+    return xp.where(origin, 0.0, g / xp.where(origin, 1.0, d))
+
+
 def _atan2_grad_y(xp, g, out, y, x):
-    return g * x / (x * x + y * y)
+    return _atan2_weight(xp, g, y, x) * x
 
 
 def _atan2_grad_x(xp, g, out, y, x):
-    return -g * y / (x * x + y * y)
+    return -_atan2_weight(xp, g, y, x) * y
 
 
 def _hypot_grad_x(xp, g, out, x, y):

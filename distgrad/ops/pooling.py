@@ -301,13 +301,30 @@ def _adaptive_windows(size, n_out, dtype):
     return inside.astype(dtype), ends - starts
 
 
+def _window_sums(a, windows, axis):
+    """``windows @ a`` along ``axis`` for a 0/1 ``windows`` matrix, summing only the selected
+    elements: a NaN or inf stays in the windows that hold it (in a product, 0 * inf is NaN)."""
+    a = np.moveaxis(a, axis, -1)
+    out = np.zeros(a.shape[:-1] + (windows.shape[0],), dtype=a.dtype)
+    for i, row in enumerate(windows.astype(bool)):
+        out[..., i] = a[..., row].sum(-1)
+    return np.moveaxis(out, -1, axis)
+
+
 def _adaptive_forward(x, *, rows, cols, divisor):
     # Separable: sum along H with one small matrix, along W with another; then average.
-    return np.matmul(np.matmul(rows, x), cols.T) / divisor
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.matmul(np.matmul(rows, x), cols.T) / divisor
+    if not np.isfinite(out).all():  # a NaN or inf in x: the products spread it (see above)
+        out = _window_sums(_window_sums(x, rows, -2), cols, -1) / divisor
+    return out
 
 
 def _adaptive_adjoint(g, *, rows, cols, divisor):
-    return np.matmul(np.matmul(rows.T, g / divisor), cols)
+    g = g / divisor
+    if not np.isfinite(g).all():
+        return _window_sums(_window_sums(g, rows.T, -2), cols.T, -1)
+    return np.matmul(np.matmul(rows.T, g), cols)
 
 
 def _adaptive_grad(xp, g, out, x, **params):

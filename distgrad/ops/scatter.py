@@ -200,6 +200,8 @@ def bincount(input, weights=None, minlength=0):
     if weights is None:
         return Tensor._wrap(np.bincount(x, minlength=minlength).astype(np.int64))
     w = _array(weights)
+    if x.size == 0:  # PyTorch: no input gives int64 zeros, whatever the weights' dtype
+        return Tensor._wrap(np.zeros(minlength, dtype=np.int64))
     out = np.bincount(x, weights=w, minlength=minlength)
     return Tensor._wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
@@ -228,10 +230,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
                            "the first N-1 dimensions of boundaries tensor and input value "
                            "tensor must match")
-    rows_seq = seq.reshape(-1, seq.shape[-1])
-    rows_val = values.reshape(-1, values.shape[-1])
-    rows_ord = None if order is None else order.reshape(-1, order.shape[-1])
-    out = np.stack([np.searchsorted(s, v, side=side,
-                                    sorter=None if rows_ord is None else rows_ord[r])
-                    for r, (s, v) in enumerate(zip(rows_seq, rows_val))])
-    return Tensor._wrap(out.reshape(values.shape).astype(dtype))
+    n_rows = int(np.prod(seq.shape[:-1]))  # (reshape(-1, 0) fails on empty inputs)
+    rows_seq = seq.reshape(n_rows, seq.shape[-1])
+    rows_val = values.reshape(n_rows, values.shape[-1])
+    rows_ord = None if order is None else order.reshape(n_rows, order.shape[-1])
+    out = np.zeros(rows_val.shape, dtype=dtype)
+    for r, (s, v) in enumerate(zip(rows_seq, rows_val)):
+        out[r] = np.searchsorted(s, v, side=side,
+                                 sorter=None if rows_ord is None else rows_ord[r])
+    return Tensor._wrap(out.reshape(values.shape))

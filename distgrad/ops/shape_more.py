@@ -33,6 +33,12 @@ def _dims(dims, ndim) -> tuple:
     return axes
 
 
+def _axes_in_order(dims, ndim) -> tuple:
+    """Each of ``dims`` as a non-negative axis, in the order given (``normalize_dims`` sorts,
+    which would pair roll's shifts, or diagonal's offset, with the wrong dims)."""
+    return tuple(normalize_dims(int(d), ndim)[0] for d in dims)
+
+
 # ------------------------------------------------------------------------ flip, roll
 
 
@@ -89,7 +95,7 @@ def roll(input, shifts, dims=None):
         return apply(ROLL, input, shifts=int(shifts), axes=None)
     single = isinstance(shifts, (int, np.integer))
     shifts = (int(shifts),) if single else _sizes((shifts,))
-    axes = normalize_dims(dims if not isinstance(dims, (int, np.integer)) else (dims,),
+    axes = _axes_in_order(dims if not isinstance(dims, (int, np.integer)) else (dims,),
                           input.ndim)
     if len(shifts) != len(axes):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
@@ -207,7 +213,7 @@ def _diagonal_index(shape, offset, axis1, axis2):
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal over ``dim1, dim2`` as a last dim (a copy here, not a view)."""
-    axis1, axis2 = normalize_dims((dim1, dim2), input.ndim)
+    axis1, axis2 = _axes_in_order((dim1, dim2), input.ndim)
     if axis1 == axis2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     index = _diagonal_index(input.shape, int(offset), axis1, axis2)
@@ -218,7 +224,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (over ``dim1, dim2`` of the result) whose ``offset`` diagonals hold the last
     dim of ``input``; zeros elsewhere."""
     ndim = input.ndim + 1
-    axis1, axis2 = normalize_dims((dim1, dim2), ndim)
+    axis1, axis2 = _axes_in_order((dim1, dim2), ndim)
     if axis1 == axis2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     size = input.shape[-1] + abs(int(offset))

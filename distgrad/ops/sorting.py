@@ -177,6 +177,8 @@ def _cumprod_grad(xp, g, out, x, axis):
     # grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j, computed exactly with zeros: before
     # a row's first zero it is revcumsum(g * out) / x; at the first zero, the product of the
     # elements before it times revcumsum over the products after it; after it, 0.
+    if x.size == 0:
+        return np.zeros(x.shape, dtype=np.result_type(g, x))
     moved_x = np.moveaxis(x, axis, -1)
     moved_g = np.moveaxis(g, axis, -1)
     moved_out = np.moveaxis(out, axis, -1)
