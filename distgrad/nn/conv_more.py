@@ -12,9 +12,8 @@ from ..ops.embedding_bag import embedding_bag
 from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold
 from . import init
 from .conv import _ConvNd
-from .layers import _empty_parameter, _pair, _single
+from .layers import _empty_parameter, _lookup_table, _pair, _single
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold", "PixelShuffle",
            "PixelUnshuffle", "ChannelShuffle", "EmbeddingBag"]
@@ -259,30 +258,10 @@ class EmbeddingBag(Module):
                  sparse: bool = False, _weight=None, include_last_offset: bool = False,
                  padding_idx=None, device=None, dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        if sparse:
-            raise NotImplementedError("EmbeddingBag: sparse gradients are not supported by "
-                                      "distgrad; use sparse=False (the gradient is then dense)")
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.max_norm = max_norm
-        self.norm_type = norm_type
-        self.scale_grad_by_freq = scale_grad_by_freq
         self.mode = mode
-        self.sparse = sparse
         self.include_last_offset = include_last_offset
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = _empty_parameter((num_embeddings, embedding_dim), dtype)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
-            self.weight = Parameter(_weight)
+        _lookup_table(self, "EmbeddingBag", num_embeddings, embedding_dim, padding_idx,
+                      max_norm, norm_type, scale_grad_by_freq, sparse, _weight, dtype)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

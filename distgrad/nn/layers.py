@@ -248,28 +248,10 @@ class Embedding(Module):
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, device=None, dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        if sparse:
-            raise NotImplementedError("Embedding: sparse gradients are not supported by "
-                                      "distgrad; use sparse=False (the gradient is then dense)")
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.padding_idx = padding_idx
-        self.max_norm = max_norm
-        self.norm_type = norm_type
-        self.scale_grad_by_freq = scale_grad_by_freq
-        self.sparse = sparse
-        if _weight is None:
-            self.weight = _empty_parameter((num_embeddings, embedding_dim), dtype)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _lookup_table(self, "Embedding", num_embeddings, embedding_dim, padding_idx, max_norm,
+                      norm_type, scale_grad_by_freq, sparse, _weight, dtype)
+        if _weight is not None and _freeze:
+            self.weight.requires_grad = False
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -304,3 +286,31 @@ class Embedding(Module):
                                        else embeddings))
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=weight, _freeze=freeze)
+
+
+def _lookup_table(module, name, num_embeddings, embedding_dim, padding_idx, max_norm,
+                  norm_type, scale_grad_by_freq, sparse, weight, dtype) -> None:
+    """The arguments and the ``(num_embeddings, embedding_dim)`` weight that ``Embedding``
+    and ``EmbeddingBag`` share (initialised from N(0, 1) with the ``padding_idx`` row zeroed,
+    or taken from ``weight``)."""
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise AssertionError("padding_idx must be within num_embeddings")
+        padding_idx %= num_embeddings
+    if sparse:
+        raise NotImplementedError(f"{name}: sparse gradients are not supported by distgrad; use "
+                                  "sparse=False (the gradient is then dense)")
+    module.num_embeddings = num_embeddings
+    module.embedding_dim = embedding_dim
+    module.padding_idx = padding_idx
+    module.max_norm = max_norm
+    module.norm_type = norm_type
+    module.scale_grad_by_freq = scale_grad_by_freq
+    module.sparse = sparse
+    if weight is None:
+        module.weight = _empty_parameter((num_embeddings, embedding_dim), dtype)
+        module.reset_parameters()
+    else:
+        if tuple(weight.shape) != (num_embeddings, embedding_dim):
+            raise ValueError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(weight)
