@@ -33,7 +33,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, transposed: bool = False, output_padding=0):
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -44,6 +44,12 @@ class _ConvNd(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
                              f"'circular', but got padding_mode={padding_mode!r}")
+        if transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{type(self).__name__}')
+        if transposed and isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
+                             f"ints, got {padding!r}")
         as_tuple = _single if self.dims == 1 else _pair
         if isinstance(padding, str):
             _check_padding_string(padding, as_tuple(stride))
@@ -53,10 +59,15 @@ class _ConvNd(Module):
         self.stride = as_tuple(stride)
         self.padding = padding if isinstance(padding, str) else as_tuple(padding)
         self.dilation = as_tuple(dilation)
+        self.output_padding = as_tuple(output_padding)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = _empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
-                                       dtype)
+        self.transposed = transposed
+        # A transposed convolution's weight is the transpose of a convolution's:
+        # (in, out / groups, *kernel). The init reads fan_in from it either way.
+        channels = (in_channels, out_channels // groups) if transposed else (
+            out_channels, in_channels // groups)
+        self.weight = _empty_parameter(channels + self.kernel_size, dtype)
         if bias:
             self.bias = _empty_parameter((out_channels,), dtype)
         else:
@@ -99,6 +110,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self.dims:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:

@@ -12,57 +12,24 @@ from ..ops.embedding_bag import embedding_bag
 from ..ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold
 from . import init
 from .conv import _ConvNd
-from .layers import _empty_parameter, _lookup_table, _pair, _single
+from .layers import _lookup_table
 from .module import Module
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold", "PixelShuffle",
            "PixelUnshuffle", "ChannelShuffle", "EmbeddingBag"]
 
 
-class _ConvTransposeNd(Module):
-    """Shared by the transposed convolution layers: arguments, parameters, initialisation,
-    ``output_size`` and repr; ``dims`` is the number of spatial dims."""
-
-    dims = 2
+class _ConvTransposeNd(_ConvNd):
+    """Shared by the transposed convolution layers: ``_ConvNd``'s arguments, parameters (in
+    the transposed layout), initialisation and repr, plus ``output_size``; ``dims`` is the
+    number of spatial dims."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None):
-        super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for '
-                             f'{type(self).__name__}')
-        if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
-                             f"ints, got {padding!r}")
-        as_tuple = _single if self.dims == 1 else _pair
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = as_tuple(kernel_size)
-        self.stride = as_tuple(stride)
-        self.padding = as_tuple(padding)
-        self.dilation = as_tuple(dilation)
-        self.output_padding = as_tuple(output_padding)
-        self.groups = groups
-        self.padding_mode = padding_mode
-        self.transposed = True
-        # PyTorch's layout: (in, out / groups, *kernel), the transpose of a conv's weight.
-        self.weight = _empty_parameter((in_channels, out_channels // groups) + self.kernel_size,
-                                       dtype)
-        if bias:
-            self.bias = _empty_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    # The same rule as a convolution's; fan_in is read from the weight, (out / groups) * k.
-    reset_parameters = _ConvNd.reset_parameters
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
 
     def _output_padding(self, input, output_size) -> tuple:
         """The output padding that gives ``output_size`` (which may include the batch and
@@ -94,21 +61,6 @@ class _ConvTransposeNd(Module):
             raise RuntimeError(f"Expected {self.dims + 1}D (unbatched) or {self.dims + 2}D "
                                f"(batched) input to conv_transpose{self.dims}d, but got input "
                                f"of size: {list(input.shape)}")
-
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,) * self.dims:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * self.dims:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * self.dims:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class ConvTranspose2d(_ConvTransposeNd):
