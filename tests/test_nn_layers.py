@@ -468,3 +468,19 @@ def test_gradient_penalty_through_a_small_network():
         return (grad * grad).sum()
 
     assert gradcheck(penalty, (rand64(2, 3),))
+
+
+def test_functional_dropout_in_place_as_pytorch():
+    distgrad.manual_seed(0)
+    x = distgrad.ones(1000)
+    y = F.dropout(x, 0.5, True, True)            # PyTorch's positional order: inplace fourth
+    assert y is x and set(np.unique(x.numpy())) == {0.0, 2.0}
+    a = distgrad.ones(50, requires_grad=True)
+    b = a * 1
+    out = F.dropout(b, 0.5, True, inplace=True)
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), out.detach().numpy())  # grad = the mask
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        F.dropout(distgrad.ones(3, requires_grad=True), 0.5, True, True)
+    assert F.dropout(x, 0.5, False, True) is x
+    assert repr(nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"

@@ -190,7 +190,7 @@ class Dropout(_DropoutNd):
     ``1 / (1 - p)``; in evaluation mode, return the input unchanged."""
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):

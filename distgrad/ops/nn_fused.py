@@ -139,10 +139,12 @@ def _dropout_grad(xp, g, out, x, *, mask):
 DROPOUT = defop("NativeDropoutBackward0", _dropout_forward, (_dropout_grad,), save_inputs=False)
 
 
-def dropout(input, p=0.5, training=True, *, generator=None):
+def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
-    Returns ``input`` itself when not ``training`` or when ``p == 0``.
+    Returns ``input`` itself when not ``training`` or when ``p == 0``. ``inplace=True``
+    multiplies ``input`` by the mask in place (through the in-place machinery, so a leaf
+    that requires grad is refused and a saved value is caught) and returns it.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -158,6 +160,8 @@ def dropout(input, p=0.5, training=True, *, generator=None):
     else:
         mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(dtype)
         mask *= dtype.type(1.0 / (1.0 - p))
+    if inplace:
+        return input.mul_(Tensor._wrap(mask))
     return apply(DROPOUT, input, mask=mask)
 
 
