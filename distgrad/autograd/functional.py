@@ -79,9 +79,11 @@ def _unwrap(items, was_tuple):
     return items if was_tuple else items[0]
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph, strict, message=None):
+def _grads(outputs, inputs, grad_outputs, create_graph, strict, message=None,
+           graph_message=None):
     """``autograd.grad`` that tolerates outputs without a graph; unused inputs give zeros,
-    or raise under ``strict``."""
+    or raise under ``strict``. Under ``strict`` and ``create_graph`` a gradient that does not
+    itself depend on the inputs raises too, as in PyTorch (``graph_message(i)``, when given)."""
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if pairs:
         got = _grad([o for o, _ in pairs], inputs, grad_outputs=[g for _, g in pairs],
@@ -96,8 +98,15 @@ def _grads(outputs, inputs, grad_outputs, create_graph, strict, message=None):
                                    f"The output of the user-provided function is independent "
                                    f"of input {i}. This is not allowed in strict mode.")
             g = _zeros_like(x)
+        elif strict and create_graph and not g.requires_grad:
+            raise RuntimeError(graph_message(i) if graph_message else _independent_message(i))
         result.append(g)
     return tuple(result)
+
+
+def _independent_message(i, what="jacobian"):
+    return (f"The {what} of the user-provided function is independent of input {i}. This is "
+            f"not allowed in strict mode when create_graph=True.")
 
 
 def _check_v(v, refs, name, fn_name):
@@ -160,6 +169,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                        f"independent of input {i}. This is not allowed in "
                                        f"strict mode.")
                 g = _zeros_like(o)
+            elif strict and create_graph and not g.requires_grad:
+                raise RuntimeError(_independent_message(i))
             result.append(g)
     return (_finish(_unwrap(outputs, out_tuple), create_graph),
             _finish(_unwrap(tuple(result), out_tuple), create_graph))
@@ -175,7 +186,7 @@ def _jacobian_rows(output, inputs, create_graph, strict, index):
         seed = _tensor_cls()._wrap(seed.reshape(output.shape))
         grads = _grads((output,), inputs, (seed,), create_graph, strict, lambda j: (
             f"Output {index} of the user-provided function is independent of input {j}. "
-            f"This is not allowed in strict mode."))
+            f"This is not allowed in strict mode."), lambda j: _independent_message(index))
         for j, g in enumerate(grads):
             rows[j].append(g)
     blocks = []
@@ -216,6 +227,14 @@ def _jacobian_forward(func, inputs, outputs):
     return tuple(tuple(row) for row in blocks)
 
 
+_STRICT_FORWARD = ("torch.autograd.functional.jacobian: `strict=True` and "
+                   '`strategy="forward-mode"` are not supported together (yet). Please either '
+                   'set `strict=False` or `strategy="reverse-mode"`.')
+_STRICT_VECTORIZE = ("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` "
+                     "are not supported together. Please either set `strict=False` or "
+                     "`vectorize=False`.")
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: for one output and one input a tensor of shape
@@ -232,6 +251,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                       'and `strategy="forward-mode"` are not supported together'
                                       " (yet). Please either set `create_graph=False` or "
                                       '`strategy="reverse-mode"`.')
+        if strict:
+            raise RuntimeError(_STRICT_FORWARD)
         if not vectorize:
             raise NotImplementedError("Computing Jacobian using forward-AD or "
                                       "forward-over-reverse Hessian is only implemented for "
@@ -239,6 +260,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     inputs, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
     inputs = _prepare(inputs, create_graph)
     outputs, out_tuple = _call(func, inputs, "jacobian")
+    if vectorize and strict:
+        raise RuntimeError(_STRICT_VECTORIZE)
     if strategy == "forward-mode":
         plain = tuple(x.detach() for x in inputs)
         blocks = _jacobian_forward(func, plain, outputs)
@@ -276,6 +299,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if outer_jacobian_strategy == "forward-mode" and not vectorize:
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian is only implemented for `vectorize=True`.")
+    if strict and vectorize:  # PyTorch's outer jacobian refuses the pair
+        raise RuntimeError(_STRICT_FORWARD if outer_jacobian_strategy == "forward-mode"
+                           else _STRICT_VECTORIZE)
     inputs, in_tuple = _as_tuple(inputs, "inputs", "hessian")
     scalar = _scalar_output(func, "hessian")
 
@@ -313,6 +339,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
                         f"mode. You should ensure that your function is twice differentiable "
                         f"and that the jacobian depends on the inputs.")
                 g = _zeros_like(x)
+            elif strict and create_graph and not g.requires_grad:
+                raise RuntimeError(_independent_message(i, "hessian"))
             result.append(g)
     return (_finish(output, create_graph),
             _finish(_unwrap(tuple(result), in_tuple), create_graph))

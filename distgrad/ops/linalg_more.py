@@ -367,6 +367,13 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 
 
 def _pinv_forward(a, atol, rtol, hermitian):
+    if hermitian:  # A = V diag(λ) V^T from the lower triangle, as PyTorch's eigh reads it
+        w, v = np.linalg.eigh(a, "L")
+        s = np.abs(w)
+        smax = np.max(s, axis=-1, keepdims=True) if s.shape[-1] else s
+        cutoff = np.maximum(atol, rtol * smax)
+        w_inv = np.where(s > cutoff, 1.0 / np.where(s > cutoff, w, 1.0), 0.0).astype(a.dtype)
+        return (v * w_inv[..., None, :]) @ np.swapaxes(v, -1, -2)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     smax = s[..., :1] if s.shape[-1] else s
     cutoff = np.maximum(atol, rtol * smax)
@@ -418,6 +425,13 @@ def _skew(x):
     return x - x.mT
 
 
+def _like(g, ref):
+    """``g`` in ``ref``'s dtype (None stays None)."""
+    if g is None or g._data.dtype == ref._data.dtype:
+        return g
+    return g.to(ref.dtype)
+
+
 def _named(cls, name):
     cls._backward_cls.__name__ = cls._backward_cls.__qualname__ = name
 
@@ -437,6 +451,7 @@ class _Eigh(Function):
     @staticmethod
     def backward(ctx, g_w, g_v):
         w, v = ctx.saved_tensors
+        g_w, g_v = _like(g_w, w), _like(g_v, v)
         if g_v is None:
             if g_w is None:
                 return None, None
@@ -489,6 +504,7 @@ class _SVD(Function):
     @staticmethod
     def backward(ctx, g_u, g_s, g_vh):
         u, s, vh = ctx.saved_tensors
+        g_u, g_s, g_vh = _like(g_u, u), _like(g_s, s), _like(g_vh, vh)
         k = s.shape[-1]
         if u.shape[-1] != k:        # full_matrices: only the first k vectors count
             u = u[..., :k]
@@ -576,6 +592,7 @@ class _QR(Function):
     @staticmethod
     def backward(ctx, g_q, g_r):
         q, r = ctx.saved_tensors
+        g_q, g_r = _like(g_q, q), _like(g_r, r)
         m, n = q.shape[-2], r.shape[-1]
         if g_q is None and g_r is None:
             return None, None
@@ -638,6 +655,19 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     _check_float("linalg.vector_norm", x)
     if dtype is not None:
         x = x.to(dtype)
+    shape = np.shape(array_of(x))
+    if not isinstance(ord, str) and (ord < 0 or ord == np.inf):
+        if dim is None:
+            if 0 in shape:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an "
+                                   f"empty tensor because the operation does not have an "
+                                   f"identity")
+        else:
+            for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim):
+                if shape and shape[d] == 0:
+                    raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on "
+                                       f"the dimension {d}because this dimension is empty and "
+                                       f"the operation does not have an identity")
     return reduce.norm(x, ord, dim, keepdim)
 
 
@@ -654,6 +684,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
     reduce.normalize_dims(dim, A.ndim)  # range and distinctness checks
     d0, d1 = dim[0] % A.ndim, dim[1] % A.ndim
+    if ord in (1, 2, np.inf) and 0 in (A.shape[d0], A.shape[d1]):
+        # max over no entries: 0, with no gradient to give
+        return ew.mul(reduce.sum(A, (d0, d1), keepdim=keepdim), 0.0)
     if ord == "fro":
         return reduce.norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
@@ -696,21 +729,54 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def cond(A, p=None):
     """The condition number in the ``p``-norm (2 when None): ``σ_max / σ_min``."""
+    _check_matrix("linalg.cond", A)
+    shape = np.shape(array_of(A))
+    if 0 in shape[-2:]:  # PyTorch's convention: the condition number of an empty matrix is 0
+        return ew.mul(reduce.sum(A, (-2, -1)), 0.0)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., :1], s[..., -1:]
         return shape_ops.squeeze(big / small if p != -2 else small / big, -1)
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    _check_square("linalg.cond", A)
+    a = array_of(A)
+    try:
+        np.linalg.inv(a)
+        singular = None
+    except np.linalg.LinAlgError:
+        flat = a.reshape((-1,) + a.shape[-2:])
+        singular = np.array([_is_singular(m) for m in flat]).reshape(a.shape[:-2])
+    if singular is None:
+        return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    # As PyTorch: the inverse of a singular matrix counts as infinite.
+    eye = np.eye(a.shape[-1], dtype=a.dtype)
+    safe = ew.where(singular[..., None, None], eye, A)
+    inv_norm = ew.where(singular, np.inf, matrix_norm(inv(safe), p))
+    return matrix_norm(A, p) * inv_norm
+
+
+def _is_singular(m):
+    try:
+        np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return True
+    return False
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above ``max(atol, rtol * σ_max)`` (an int64 tensor)."""
-    s = np.linalg.svd(array_of(A), compute_uv=False)
+    a = array_of(A)
+    if hermitian:  # |eigenvalues| of the lower triangle, as PyTorch's eigvalsh reads it
+        s = -np.sort(-np.abs(np.linalg.eigvalsh(a, "L")), axis=-1)
+    else:
+        s = np.linalg.svd(a, compute_uv=False)
+    atol_given = atol is not None and (isinstance(atol, Tensor) or atol != 0)
+    atol = 0.0 if atol is None else np.asarray(array_of(atol), dtype=s.dtype)
     if rtol is None:
-        rtol = np.finfo(s.dtype).eps * builtins.max(np.shape(array_of(A))[-2:]) \
-            if not atol else 0.0
+        rtol = np.finfo(s.dtype).eps * builtins.max(np.shape(a)[-2:]) if not atol_given \
+            else 0.0
+    rtol = np.asarray(array_of(rtol), dtype=s.dtype)
     smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
-    cutoff = np.maximum(atol or 0.0, rtol * smax)
+    cutoff = np.maximum(np.expand_dims(atol, -1), np.expand_dims(rtol, -1) * smax)
     return Tensor._wrap(np.sum(s > cutoff, axis=-1).astype(np.int64))
 
 

@@ -131,7 +131,7 @@ def _extreme_all_grad(xp, g, out, x):
     # The gradient is split evenly among tied extremes, as in PyTorch; a NaN is the
     # extreme, so the gradient is split among the NaNs (x == out is false for them).
     mask = (x != x) if out != out else x == out
-    return g * mask / xp.sum(mask * 1.0)
+    return g * mask / xp.cast(xp.sum(mask * 1.0), g.dtype)  # (a float64 count would promote)
 
 
 def _take_forward(x, dim, keepdim, indices):
@@ -204,7 +204,7 @@ def _amaxmin_grad(xp, g, out, x, axes, keepdim):
     g = _expand_back(xp, g, shape, axes, keepdim)
     out = _expand_back(xp, out, shape, axes, keepdim)
     mask = x == out
-    return g * mask / xp.sum(mask * 1.0, axis=axes, keepdims=True)
+    return g * mask / xp.cast(xp.sum(mask * 1.0, axis=axes, keepdims=True), g.dtype)
 
 
 AMAX = defop("AmaxBackward0", _amax_forward, (_amaxmin_grad,), save_output=True,
@@ -348,7 +348,7 @@ def _norm_p_grad(xp, g, out, x, axes, keepdim, p):
     if p in (np.inf, -np.inf):
         # Split evenly among the elements of largest (smallest) magnitude, as in PyTorch.
         mask = magnitude == out
-        return g * sign * mask / xp.sum(mask * 1.0, axis=axes, keepdims=True)
+        return g * sign * mask / xp.cast(xp.sum(mask * 1.0, axis=axes, keepdims=True), g.dtype)
     # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1); 0 where x or the norm is 0
     # (|x|^(p-1) is infinite at x == 0 for p < 1; sign(x) then zeroes it).
     safe = xp.where(magnitude == 0, 1.0, magnitude)
@@ -366,6 +366,9 @@ def norm(input, p="fro", dim=None, keepdim=False):
     ``p`` may be any number: ``0`` counts the non-zero elements (zero gradient), ``inf`` and
     ``-inf`` give the largest and smallest magnitude, negative ``p`` the harmonic-like norms.
     """
+    if p == "nuc":  # the nuclear norm of matrices (the last two dims, or the pair in dim)
+        from .linalg_more import matrix_norm
+        return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
     axes = reduction_axes(dim, input.ndim)
     if p in ("fro", 2, 2.0):
         return apply(NORM2, input, axes=axes, keepdim=keepdim)
@@ -374,7 +377,7 @@ def norm(input, p="fro", dim=None, keepdim=False):
     elif p == "-inf":
         p = -np.inf
     if isinstance(p, bool) or not isinstance(p, (int, float)):
-        raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
+        raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', 'nuc', inf or -inf")
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. "
                            f"Got {input.dtype!r}; convert first, e.g. t.float().norm()")
