@@ -63,18 +63,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
-        if not 0.0 <= group["lr"]:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        if not 0.0 <= group["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        _check_adam_like(group)
 
     def _init_group(self, group: dict):
         params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = [], [], [], [], [], []
@@ -215,8 +204,8 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
 
 
 def _check_adam_like(group: dict) -> None:
-    """The checks PyTorch's Adamax, NAdam and RAdam make of lr, eps, betas and weight
-    decay, with PyTorch's messages."""
+    """The checks PyTorch's Adam family (Adam, AdamW, Adamax, NAdam, RAdam) makes of lr, eps,
+    betas and weight decay, with PyTorch's messages."""
     if not 0.0 <= group["lr"]:
         raise ValueError(f"Invalid learning rate: {group['lr']}")
     if not 0.0 <= group["eps"]:
