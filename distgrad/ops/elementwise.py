@@ -229,9 +229,10 @@ def _sigmoid_grad(xp, g, out, x):
 
 
 def _relu_grad(xp, g, out, x):
-    # Blocked only where out <= 0: a NaN input passes its gradient, as in PyTorch. (A mask,
-    # not np.where: where() with a scalar is several times slower than a multiply.)
-    return g * ~(out <= 0)
+    # Blocked only where out <= 0, as in PyTorch; out = max(x, 0) is never negative, so that
+    # is where out == 0, and a NaN passes its gradient. (A mask, not np.where: where() with
+    # a scalar is several times slower than a multiply.)
+    return g * (out != 0)
 
 
 def _clone_grad(xp, g, out, x):
