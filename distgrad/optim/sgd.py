@@ -78,24 +78,29 @@ class SGD(Optimizer):
         loss = self._run_closure(closure)
         state = self.state
         for group in self.param_groups:
-            stepped = [p for p in group["params"] if p._grad is not None]
+            momentum = float(group["momentum"])
+            stepped, params, grads, bufs = [], [], [], []
+            new_buffers = False
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                stepped.append(p)
+                params.append(p._data)
+                grads.append(grad._data)
+                if momentum != 0:
+                    buf = state[p].get("momentum_buffer")
+                    new_buffers = new_buffers or buf is None
+                    bufs.append(None if buf is None else buf._data)
             if not stepped:
                 continue
-            momentum = float(group["momentum"])
-            if momentum != 0:
-                states = [state[p] for p in stepped]
-                bufs = [s.get("momentum_buffer") for s in states]
-                bufs = [None if buf is None else buf._data for buf in bufs]
-            else:
-                bufs = []
-            sgd([p._data for p in stepped], [p._grad._data for p in stepped], bufs,
-                lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
-                weight_decay=float(group["weight_decay"]), nesterov=group["nesterov"],
-                maximize=group["maximize"])
-            if momentum != 0:
-                for s, buf in zip(states, bufs):
-                    if "momentum_buffer" not in s:
-                        s["momentum_buffer"] = Tensor._wrap(buf)
+            sgd(params, grads, bufs, lr=float(group["lr"]), momentum=momentum,
+                dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
+                nesterov=group["nesterov"], maximize=group["maximize"])
+            if new_buffers:  # sgd() made them on these params' first step
+                for p, buf in zip(stepped, bufs):
+                    if "momentum_buffer" not in state[p]:
+                        state[p]["momentum_buffer"] = Tensor._wrap(buf)
             _bump_versions(stepped)
         return loss
 
