@@ -66,6 +66,62 @@ def test_linear_gradcheck_and_double_backward():
                                                              rand64(3, seed=2)))
 
 
+def test_linear_records_what_its_backward_needs():
+    """nn.Linear records through its own unrolled recorder: check each thing it records."""
+    lin = nn.Linear(3, 2)
+    # A parameter changed in place after the forward is caught in backward, by version.
+    y = lin(distgrad.randn(4, 3, requires_grad=True))
+    with distgrad.no_grad():
+        lin.weight.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    # ... but not when the parameter was already at a later version when saved, and only
+    # something else changed in place afterwards.
+    y = lin(distgrad.randn(4, 3, requires_grad=True))
+    distgrad.zeros(2).add_(1)
+    y.sum().backward()
+    assert lin.bias.grad.tolist() == [4.0, 4.0]
+    # An input that is output 1 of a multi-output node sends its gradient to that output.
+
+    class Halves(distgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t[:, :3].clone(), t[:, 3:].clone()
+
+        @staticmethod
+        def backward(ctx, g0, g1):
+            return distgrad.cat([g0, g1], dim=1)
+
+    x = distgrad.randn(4, 6, requires_grad=True)
+    _, second = Halves.apply(x)
+    assert lin(second).grad_fn.next_functions[0][1] == 1
+    lin(second).sum().backward()
+    expected = np.concatenate([np.zeros((4, 3)),
+                               np.tile(lin.weight.detach().numpy().sum(0), (4, 1))], axis=1)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+    # A view whose base changed in place since it was taken is re-derived.
+    leaf = distgrad.randn(4, 3, requires_grad=True)
+    base = leaf.clone()
+    view = base[:2]
+    base.mul_(3)
+    lin(view).sum().backward()
+    col_sums = lin.weight.detach().numpy().sum(0)
+    np.testing.assert_allclose(leaf.grad.numpy()[:2], np.tile(3 * col_sums, (2, 1)), rtol=1e-6)
+    assert not leaf.grad.numpy()[2:].any()
+    # Only the inputs that require grad get an edge; no bias, two edges.
+    plain = nn.Linear(3, 2, bias=False)
+    out = plain(distgrad.randn(4, 3))
+    assert [fn is None for fn, _ in out.grad_fn.next_functions] == [True, False]
+    with distgrad.no_grad():
+        assert lin(distgrad.randn(4, 3)).grad_fn is None
+
+
+def test_functional_linear_takes_arrays():
+    w = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    out = F.linear(distgrad.ones(4, 3), w, np.ones(2, dtype=np.float32))
+    assert out.tolist() == [[4.0, 13.0]] * 4
+
+
 def test_linear_wrong_feature_size_is_a_clear_error():
     lin = nn.Linear(784, 512)
     with pytest.raises(RuntimeError) as info:

@@ -50,7 +50,7 @@ class OpSpec:
 
     __slots__ = ("name", "forward", "vjps", "save_inputs", "save_output", "broadcast",
                  "is_view", "jvp", "needs", "casts", "saved", "saved_params", "scalar_args",
-                 "on_type_error", "node_cls", "fast", "unary", "binary")
+                 "on_type_error", "node_cls", "fast", "unary", "binary", "ternary")
 
     def __init__(self, name, forward, vjps, save_inputs, save_output, broadcast, is_view, jvp,
                  needs=None, casts=False):
@@ -129,6 +129,7 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
         arity = 0
     spec.unary = _make_unary(spec) if arity == 1 else None
     spec.binary = _make_binary(spec) if arity == 2 else None
+    spec.ternary = _make_ternary(spec) if arity == 3 and not broadcast else None
     return spec
 
 
@@ -383,6 +384,80 @@ def _make_binary(spec: OpSpec):
 
     binary.__name__ = binary.__qualname__ = spec.name.removesuffix("Backward0").lower()
     return binary
+
+
+def _make_ternary(spec: OpSpec):
+    """Make ``spec.ternary(x, y, z)``: :func:`apply` for an op of three Tensors without
+    parameters or broadcasting, such as ``linear(input, weight, bias)``; ``z`` may be None,
+    which records two inputs as ``apply(spec, x, y)`` would. :func:`_record` without its
+    per-input type checks, as in :func:`_make_binary`: a layer's forward is one call of it."""
+    forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
+    save_inputs, save_output, casts = spec.save_inputs, spec.save_output, spec.casts
+
+    def ternary(x, y, z):
+        xa, ya = x._data, y._data
+        if z is None:
+            inputs, arrays = (x, y), (xa, ya)
+        else:
+            inputs, arrays = (x, y, z), (xa, ya, z._data)
+        out = forward(*arrays)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        dtype = out.dtype
+        if dtype is _F64 and not casts:
+            out = _keep_default_float(out, arrays)
+            dtype = out.dtype
+        result = _new_tensor(Tensor)
+        result._data = out
+        result._base = None
+        result._output_nr = 0
+        if ((x._requires_grad or y._requires_grad or (z is not None and z._requires_grad))
+                and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f")):
+            node = _new_object(node_cls)
+            edges, nrs = [], None
+            for i, t in enumerate(inputs):
+                if not t._requires_grad:
+                    edges.append(None)
+                    continue
+                if t._base is not None and t._vc[0] != t._view_version:
+                    _refresh_view(t)  # its base changed in place since the view was made
+                fn = t.grad_fn
+                if fn is None:
+                    edges.append(t._accumulator or t._get_accumulator())
+                else:
+                    edges.append(fn)
+                    if t._output_nr:  # an output of a multi-output node
+                        nrs = nrs or [0] * len(inputs)
+                        nrs[i] = t._output_nr
+            node._next = tuple(edges)
+            if nrs is not None:
+                node._next_nr = tuple(nrs)
+            node._epoch = _INPLACE_EPOCH[0]
+            if save_inputs:
+                node._inputs = inputs
+                node._arrays = arrays
+                vx, vy, vz = x._vc, y._vc, (None if z is None else z._vc)
+                if (vx and vx[0]) or (vy and vy[0]) or (vz and vz[0]):
+                    versions = [vx[0] if vx else 0, vy[0] if vy else 0, vz[0] if vz else 0]
+                    node._versions = versions[:len(inputs)]
+            else:
+                node._arrays = _NONES[len(inputs)]
+            if save_output:
+                node._out = out
+                node._out_vc = result._vc = [0]
+            else:
+                node._out = None
+            node._fast = fast
+            if _engine_flags.anomaly:
+                node._record_anomaly_trace()
+            result.grad_fn = node
+            result._requires_grad = True
+        if _forward_ad.depth:
+            _push_tangent(spec, result, inputs, arrays, _NO_PARAMS)
+        return result
+
+    ternary.__name__ = ternary.__qualname__ = spec.name.removesuffix("Backward0").lower()
+    return ternary
 
 
 def _make_unary(spec: OpSpec):

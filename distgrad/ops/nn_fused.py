@@ -78,14 +78,17 @@ def linear(input, weight, bias=None):
     if bias is not None and np.shape(array_of(bias)) != (w_shape[0],):
         raise RuntimeError(f"linear(): bias must have shape [{w_shape[0]}], got "
                            f"{shape_str(np.shape(array_of(bias)))}")
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):
+        spec = (MM if bias is None else ADDMM) if len(x_shape) == 2 else LINEAR
+        return apply(spec, input, weight) if bias is None else apply(spec, input, weight, bias)
     return apply_linear(input, weight, bias)
 
 
 def apply_linear(input, weight, bias):
-    """Record the linear op on already validated arguments (``nn.Linear``'s fast path)."""
-    if bias is None:
-        return apply(MM if input.ndim == 2 else LINEAR, input, weight)
-    return apply(ADDMM if input.ndim == 2 else LINEAR, input, weight, bias)
+    """Record the linear op on already validated Tensors (``nn.Linear``'s fast path)."""
+    spec = (MM if bias is None else ADDMM) if input._data.ndim == 2 else LINEAR
+    return spec.ternary(input, weight, bias)
 
 
 # ------------------------------------------------------------------------- embedding
