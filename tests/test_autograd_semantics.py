@@ -511,6 +511,25 @@ class TestInPlaceOnViews:
         v.backward()
         assert arr(x.grad).tolist() == [0.0, 0.0, 0.0]
 
+    def test_transpose_is_a_view_that_follows_its_base(self):
+        # ``.T`` records through the unary fast path: it must still be a view.
+        x = leaf([[1.0, 2.0], [3.0, 4.0]])
+        h = x * 1
+        t = h.T
+        assert t._base is h and t._version == h._version
+        h.mul_(3)  # in place on the base: t sees the values and the new history
+        assert t.tolist() == [[3.0, 9.0], [6.0, 12.0]]
+        (t * dg.tensor([[1.0, 0.0], [0.0, 0.0]], dtype=dg.float64)).sum().backward()
+        assert arr(x.grad).tolist() == [[3.0, 0.0], [0.0, 0.0]]
+        # In place through the transpose changes its base.
+        y = leaf([[1.0, 2.0], [3.0, 4.0]]) * 1
+        y.T[0, 1] = 7.0
+        assert y.tolist() == [[1.0, 2.0], [7.0, 4.0]]
+        # A 3-D .T reverses every dim, and its node is PyTorch's.
+        z = leaf(np.arange(24.0).reshape(2, 3, 4))
+        assert z.T.shape == (4, 3, 2) and z.T.grad_fn.name() == "PermuteBackward0"
+        assert autograd.gradcheck(lambda a: (a.T * a.T).sum(), (z,))
+
     def test_saved_value_changed_through_a_view_is_detected(self):
         x = leaf([1.0, 2.0])
         h = x * 1

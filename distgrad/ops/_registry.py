@@ -124,10 +124,10 @@ def defop(node_name: str, forward, vjps, *, save_inputs: bool = True, save_outpu
     # What the engine's inline path reads from a node (Node._fast); variadic VJPs run
     # through OpNode.apply instead.
     spec.fast = (vjps, frees, _NO_PARAMS, None) if vjps.__class__ is tuple else None
-    # Fast entry points for ops called without parameters (the elementwise ones).
+    # Fast entry points for ops called without parameters (the elementwise ones, ``.T``).
+    spec.unary = _make_unary(spec) if arity == 1 and not (is_view and save_output) else None
     if is_view:
         arity = 0
-    spec.unary = _make_unary(spec) if arity == 1 else None
     spec.binary = _make_binary(spec) if arity == 2 else None
     spec.ternary = _make_ternary(spec) if arity == 3 and not broadcast else None
     return spec
@@ -373,7 +373,16 @@ def _make_binary(spec: OpSpec):
                     and (xa.__class__ is not _ndarray or ya.__class__ is not _ndarray
                          or xa.shape != ya.shape or (rx and xa.dtype is not dtype)
                          or (ry and ya.dtype is not dtype)):
-                _set_meta(node, _reduction_meta((x, y), out))
+                # _reduction_meta((x, y), out), unrolled: an input requiring grad is a Tensor.
+                shape = out.shape
+                meta_x = meta_y = None
+                if rx and (xa.shape != shape or xa.dtype is not dtype):
+                    meta_x = (xa.shape, xa.dtype)
+                if ry and (ya.shape != shape or ya.dtype is not dtype):
+                    meta_y = (ya.shape, ya.dtype)
+                if meta_x is not None or meta_y is not None:
+                    node._meta = meta = (meta_x, meta_y)
+                    node._fast = (fast[0], fast[1], fast[2], meta)
             if _engine_flags.anomaly:
                 node._record_anomaly_trace()
             result.grad_fn = node
@@ -465,8 +474,9 @@ def _make_unary(spec: OpSpec):
     :func:`_record` unrolled for one input, as in :func:`_make_binary`. Change the three
     together."""
     forward, node_cls, fast = spec.forward, spec.node_cls, spec.fast
-    save_inputs, save_output = spec.save_inputs, spec.save_output
+    save_inputs, save_output, is_view = spec.save_inputs, spec.save_output, spec.is_view
     on_type_error = spec.on_type_error
+    view_step = ((spec, _NO_PARAMS),)
 
     def unary(x):
         xa = x._data
@@ -483,8 +493,14 @@ def _make_unary(spec: OpSpec):
             dtype = out.dtype
         result = _new_tensor(Tensor)
         result._data = out
-        result._base = None
         result._output_nr = 0
+        if is_view and np.may_share_memory(out, xa):  # as in apply()
+            result._vc = x._version_counter()
+            result._base = x if x._base is None else x._base
+            result._view_chain = x._view_chain + view_step
+            result._view_version = result._vc[0]
+        else:
+            result._base = None
         if x._requires_grad and _grad_state.enabled and (dtype is _F32 or dtype.kind == "f"):
             node = _new_object(node_cls)
             if x._base is not None and x._vc[0] != x._view_version:

@@ -171,9 +171,19 @@ def permute(input, *dims):
     return apply(PERMUTE, input, dims=normalize_dims_ordered(dims, input.ndim))
 
 
+def _reverse_dims_grad(xp, g, out, x):
+    return xp.transpose(g)
+
+
+# ``.T`` is PyTorch's permute with all dims reversed; without the dims as a parameter it
+# records through the unary fast path (the raw-op form of a layer, ``x @ w.T + b``).
+REVERSE_DIMS = defop("PermuteBackward0", np.transpose, (_reverse_dims_grad,),
+                     save_inputs=False, is_view=True, jvp="linear")
+
+
 def reverse_dims(input):
     """``input.T``: all dims in reverse order (a plain transpose for a matrix)."""
-    return apply(PERMUTE, input, dims=tuple(range(input.ndim - 1, -1, -1)))
+    return REVERSE_DIMS.unary(input)
 
 
 def normalize_dims_ordered(dims, ndim) -> tuple:
