@@ -107,6 +107,7 @@ from .math_more import (
     xlogy,
 )
 from .norm_ops import log_softmax, softmax
+from .pieces import chunk, split, unbind
 from .reduce import (
     all,
     amax,
@@ -158,7 +159,6 @@ from .shape_more import (
 from .shape_ops import (
     cast,
     cat,
-    chunk,
     concat,
     concatenate,
     expand,
@@ -169,12 +169,10 @@ from .shape_ops import (
     permute,
     repeat,
     reshape,
-    split,
     squeeze,
     stack,
     t,
     transpose,
-    unbind,
     unsqueeze,
     view,
 )

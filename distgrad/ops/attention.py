@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from . import linalg, norm_ops, shape_ops
+from . import linalg, norm_ops, pieces, shape_ops
 from ._nn_common import array_of, shape_str
 from .elementwise import masked_fill
 from .nn_fused import dropout, linear
@@ -206,7 +206,7 @@ def _in_projection(query, key, value, w, b, separate):
     else:
         e = w.shape[0] // 3
         if query is key and key is value:
-            return shape_ops.chunk(linear(query, w, b), 3, -1)
+            return pieces.chunk(linear(query, w, b), 3, -1)
         wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
     bq = bk = bv = None
     if b is not None:

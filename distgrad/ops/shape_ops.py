@@ -1,5 +1,6 @@
 """Shape and indexing ops: ``reshape view transpose permute squeeze unsqueeze flatten expand
-repeat __getitem__ gather index_select cat stack split chunk unbind``, and dtype casts."""
+repeat __getitem__ gather index_select cat stack``, and dtype casts (``split chunk unbind``
+are in ``pieces.py``)."""
 
 from __future__ import annotations
 
@@ -449,37 +450,6 @@ def stack(tensors, dim=0):
     ndim = tensors[0].ndim + 1
     axis = _dim(dim, ndim)
     return apply(STACK, *tensors, axis=axis)
-
-
-def split(input, split_size_or_sections, dim=0):
-    """Split into chunks of ``split_size`` (or of the given section sizes) along ``dim``."""
-    axis = _dim(dim, input.ndim)
-    length = input.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        sizes = [min(step, length - s) for s in range(0, length, step)]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != length:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} "
-                               f"(input tensor's size at dimension {axis}), but got {sizes}")
-    pieces, start = [], 0
-    for size in sizes:
-        pieces.append(getitem(input, (slice(None),) * axis + (slice(start, start + size),)))
-        start += size
-    return tuple(pieces)
-
-
-def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` nearly equal pieces along ``dim``."""
-    length = input.shape[_dim(dim, input.ndim)]
-    return split(input, max(1, -(-length // chunks)), dim)
-
-
-def unbind(input, dim=0):
-    """Remove ``dim`` and return the slices along it."""
-    axis = _dim(dim, input.ndim)
-    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
 
 
 # ------------------------------------------------------------------------------ casts
