@@ -530,6 +530,22 @@ class TestInPlaceOnViews:
         assert z.T.shape == (4, 3, 2) and z.T.grad_fn.name() == "PermuteBackward0"
         assert autograd.gradcheck(lambda a: (a.T * a.T).sum(), (z,))
 
+    def test_diagonal_is_a_writable_view(self):
+        x = leaf(np.arange(12.0).reshape(3, 4))
+        h = x * 1
+        d = h.diagonal(1)
+        assert d._base is h and np.shares_memory(d._data, h._data)
+        d.mul_(10)  # PyTorch 2.13 gives the same values and gradients
+        assert h.tolist() == [[0.0, 10.0, 2.0, 3.0], [4.0, 5.0, 60.0, 7.0], [8.0, 9.0, 10.0, 110.0]]
+        h.sum().backward()
+        assert arr(x.grad).tolist() == [[1.0, 10.0, 1.0, 1.0], [1.0, 1.0, 10.0, 1.0],
+                                        [1.0, 1.0, 1.0, 10.0]]
+        y = dg.arange(24.0).reshape(2, 3, 4)
+        assert y.diagonal(-1, 2, 0).tolist() == [[1.0, 14.0], [5.0, 18.0], [9.0, 22.0]]
+        z = leaf(np.random.default_rng(0).standard_normal((2, 3, 4)))
+        assert autograd.gradcheck(lambda a: a.diagonal(1, 2, 0).sin().sum(), (z,))
+        assert autograd.gradgradcheck(lambda a: (a.diagonal(-1, 1, 2) ** 2).sum(), (z,))
+
     def test_saved_value_changed_through_a_view_is_detected(self):
         x = leaf([1.0, 2.0])
         h = x * 1

@@ -186,8 +186,21 @@ def triu(input, diagonal=0):
     return apply(TRIU, input, k=int(diagonal))
 
 
-DIAGONAL = defop("DiagonalBackward0", _getitem_forward, (_getitem_grad,), save_inputs=False,
-                 jvp="linear")
+def _diagonal_forward(x, offset, axis1, axis2, input_shape):
+    out = np.diagonal(x, offset, axis1, axis2)
+    if x.flags.writeable:
+        # NumPy's diagonal is a read-only view; PyTorch's is writable: in place through it
+        # changes the input.
+        out.flags.writeable = True
+    return out
+
+
+def _diagonal_grad(xp, g, out, x, offset, axis1, axis2, input_shape):
+    return xp.index_add(input_shape, _diagonal_index(input_shape, offset, axis1, axis2), g)
+
+
+DIAGONAL = defop("DiagonalBackward0", _diagonal_forward, (_diagonal_grad,), save_inputs=False,
+                 is_view=True, jvp="linear")
 DIAG_MATRIX = defop("DiagonalBackward0_copy", _getitem_forward, (_getitem_grad,),
                     save_inputs=False, jvp="linear")
 DIAG_EMBED = defop("DiagEmbedBackward0", _index_add_forward, (_index_add_grad,),
@@ -212,12 +225,12 @@ def _diagonal_index(shape, offset, axis1, axis2):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal over ``dim1, dim2`` as a last dim (a copy here, not a view)."""
+    """The diagonal over ``dim1, dim2`` as a last dim: a view of ``input``."""
     axis1, axis2 = _axes_in_order((dim1, dim2), input.ndim)
     if axis1 == axis2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    index = _diagonal_index(input.shape, int(offset), axis1, axis2)
-    return apply(DIAGONAL, input, index=index, input_shape=input.shape)
+    return apply(DIAGONAL, input, offset=int(offset), axis1=axis1, axis2=axis2,
+                 input_shape=input.shape)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
