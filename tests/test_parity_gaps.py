@@ -71,8 +71,17 @@ def test_negating_a_bool_tensor_raises_torchs_error(op):
     (lambda b: dg.sub(dg.tensor(1), b), SUB_BOOL),
     (lambda b: dg.sub(dg.tensor([1.0, 2.0]), b, alpha=2), SUB_BOOL),
     (lambda b: dg.sub(dg.tensor([1.0, 2.0]), True), SUB_BOOL),
+    # The operators with one bool operand, where NumPy would compute a number:
+    (lambda b: b - 1, SUB_BOOL),
+    (lambda b: 1 - b, SUB_BOOL),
+    (lambda b: b - 1.5, SUB_BOOL),
+    (lambda b: dg.tensor([1.0, 2.0]) - b, SUB_BOOL),
+    (lambda b: True - dg.tensor([1.0, 2.0]), SUB_BOOL),
+    (lambda b: dg.tensor([1.0, 2.0]) - True, SUB_BOOL),
+    (lambda b: dg.tensor([1.0, 2.0]).sub_(b), SUB_BOOL),
 ], ids=["b-b", "b-True", "True-b", "b-b0d", "b.sub(b)", "sub(b,b)", "b.sub_(b)", "sub(b,1)",
-        "sub(1,b)", "sub(f,b,alpha)", "sub(f,True)"])
+        "sub(1,b)", "sub(f,b,alpha)", "sub(f,True)", "b-1", "1-b", "b-1.5", "f-b", "True-f",
+        "f-True", "f.sub_(b)"])
 def test_subtracting_bool_tensors_raises_torchs_error(op, message):
     with pytest.raises(RuntimeError) as info:
         op(_bool())

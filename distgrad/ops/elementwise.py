@@ -68,7 +68,16 @@ def _minimum_grad_y(xp, g, out, x, y):
     return g * ((y < x) + (x == y) * 0.5)
 
 
-_subtract, _divide = np.subtract, np.true_divide
+_divide = np.true_divide
+_BOOL = np.dtype(np.bool_)
+
+
+def _subtract(x, y):
+    # PyTorch refuses a bool operand (a Python bool too); NumPy would compute ``b - 1``.
+    if (x.__class__ is bool or y.__class__ is bool or getattr(x, "dtype", None) is _BOOL
+            or getattr(y, "dtype", None) is _BOOL):
+        _check_not_bool_sub(x, y)
+    return np.subtract(x, y)
 
 
 def _reversed_subtract(x, y):
@@ -87,20 +96,14 @@ def _rdiv_grad_y(xp, g, out, x, y):
     return g / x
 
 
-def _no_bool_sub(x, y):
-    """``on_type_error`` of subtraction: NumPy refuses ``bool - bool``, as PyTorch does, but
-    with its own TypeError; raise PyTorch's."""
-    _check_not_bool_sub(x, y)
-
-
 ADD = defop("AddBackward0", np.add, (_grad_identity, _grad_identity),
             save_inputs=False, broadcast=True, jvp="elementwise")
-SUB = defop("SubBackward0", np.subtract, (_grad_identity, _grad_negated),
-            save_inputs=False, broadcast=True, jvp="elementwise", on_type_error=_no_bool_sub)
+SUB = defop("SubBackward0", _subtract, (_grad_identity, _grad_negated),
+            save_inputs=False, broadcast=True, jvp="elementwise")
 # ``number - tensor`` and ``number / tensor`` record the tensor first, as PyTorch does (its
 # ``3 / x`` is ``x.reciprocal() * 3``, hence the name).
 RSUB = defop("RsubBackward1", _reversed_subtract, (_grad_negated, _grad_identity),
-             save_inputs=False, broadcast=True, jvp="elementwise", on_type_error=_no_bool_sub)
+             save_inputs=False, broadcast=True, jvp="elementwise")
 RDIV = defop("MulBackward0", _reversed_divide, (_rdiv_grad_x, _rdiv_grad_y), broadcast=True,
              jvp="elementwise", needs=((0, 1), (0,)), saved=(None, "other"))
 MUL = defop("MulBackward0", np.multiply, (_mul_grad_x, _mul_grad_y), broadcast=True,

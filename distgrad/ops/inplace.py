@@ -47,13 +47,14 @@ def _records(t: Tensor, other) -> bool:
 
 
 def _numpy_inplace(t: Tensor, ufunc, other) -> Tensor:
+    if ufunc is np.subtract and (t._data.dtype is ew._BOOL or other.__class__ is bool
+                                 or getattr(_array(other), "dtype", None) is ew._BOOL):
+        ew._check_not_bool_sub(t._data, _array(other))  # NumPy would compute ``f -= b``
     try:
         data = t._data
         ufunc(data, other._data if isinstance(other, Tensor) else other, out=data,
               casting="same_kind")
     except TypeError:  # NumPy's UFuncTypeError: the result can't be cast to the target dtype
-        if ufunc is np.subtract:  # or no loop at all: bool - bool
-            ew._check_not_bool_sub(t._data, _array(other))
         raise RuntimeError(
             f"result type of {ufunc.__name__} with a {np.result_type(_array(other))} operand can't "
             f"be cast to the desired output type {t.dtype!r} of the in-place target") from None
