@@ -6,6 +6,10 @@ The forward is made of ordinary differentiable ops, so backward and double backw
 from the tape. Per layer and direction, the input-to-hidden projection of the whole sequence
 is one matmul before the time loop; each step then costs one ``h @ W_hh.T`` and the gate
 arithmetic.
+
+A :class:`~distgrad.nn.utils.rnn.PackedSequence` input runs step ``t`` on its first
+``batch_sizes[t]`` rows only (the sequences still running, longest first): the state shrinks
+as sequences end, their final state set aside, and grows back in the reverse direction.
 """
 
 from __future__ import annotations
@@ -20,49 +24,17 @@ from .. import ops
 from .._dtype import get_default_dtype, to_numpy_dtype
 from .._tensor import Tensor
 from ..autograd.forward_ad import state as _forward_ad
-from ..autograd.function import Function
 from ..ops.nn_fused import apply_linear
 from ..ops.nn_fused import dropout as _dropout
 from ..ops.rnn_cells import gru_cell, lstm_cell
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-# ------------------------------------------------------------------ one node, many pieces
-
-
-class _Unbind(Function):
-    """The slices of ``x`` along ``dim``, as one node whose backward stacks their gradients.
-
-    ``ops.unbind`` records one indexing node per slice, and each of their backwards scatters
-    into zeros the size of the whole input: O(T^2) work for a sequence of T steps.
-    """
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        lead = (slice(None),) * dim
-        data = x._data
-        return tuple(Tensor._wrap(data[lead + (i,)]) for i in range(data.shape[dim]))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return ops.stack(grads, ctx.dim), None
-
-
-# Name the node as PyTorch's (distgrad's Function would call it _UnbindBackward).
-_Unbind._backward_cls.__name__ = _Unbind._backward_cls.__qualname__ = "UnbindBackward0"
-
-
-def _unbind(x, dim):
-    if _forward_ad.depth:  # a custom Function has no forward-mode rule; indexing has
-        return ops.unbind(x, dim)
-    return _Unbind.apply(x, dim)
 
 
 def _slices(size, count):
@@ -142,6 +114,38 @@ def _gru_loop(steps_rz, steps_n, order, h, w_hh, b_hh):
     return out, h
 
 
+def _packed_loop(steps, sizes, reverse, state, cell):
+    """The time loop over a packed batch: step ``t`` runs ``cell(steps[t], state)`` on the
+    first ``sizes[t]`` rows of the state (a tuple of tensors, the first one the output).
+
+    Forward in time the state loses the rows of the sequences that have ended, kept aside as
+    their final state; in reverse it starts with the rows of the sequences that run to the
+    last step and gains rows from the initial state as longer ones begin. Returns every
+    step's output, in time order, and the final state of every row."""
+    out = [None] * len(sizes)
+    if reverse:
+        initial, state = state, tuple(s[:sizes[-1]] for s in state)
+        for t in range(len(sizes) - 1, -1, -1):
+            have = state[0].shape[0]
+            if sizes[t] > have:
+                state = tuple(ops.cat([s, s0[have:sizes[t]]], 0)
+                              for s, s0 in zip(state, initial))
+            state = cell(steps[t], state)
+            out[t] = state[0]
+        return out, state
+    ended = []
+    for t, size in enumerate(sizes):
+        if size < state[0].shape[0]:
+            ended.append(tuple(s[size:] for s in state))
+            state = tuple(s[:size] for s in state)
+        state = cell(steps[t], state)
+        out[t] = state[0]
+    if ended:
+        # Later ends are lower rows: the final state reads in row order backwards.
+        state = tuple(ops.cat(parts, 0) for parts in zip(state, *ended[::-1]))
+    return out, state
+
+
 def _fused_gru_loop(steps, order, h, w_hh, b_hh):
     """:func:`_gru_loop` with each step one ``gru_cell`` node (not under forward mode: the
     op has no forward-mode rule)."""
@@ -164,8 +168,9 @@ def _check_input(name, input, dims):
     if not isinstance(input, Tensor):
         if type(input).__name__ == "PackedSequence":
             raise NotImplementedError(
-                f"{name}: PackedSequence input is not supported by distgrad; pass the padded "
-                f"batch as a tensor and gather each sequence's last valid output yourself")
+                f"{name}: PackedSequence input is not supported from another library "
+                f"({type(input).__module__}); pack the batch with distgrad's "
+                f"nn.utils.rnn.pack_padded_sequence or pack_sequence")
         raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
     if input.ndim not in dims:
         raise ValueError(f"{name}: Expected input to be {dims[0]}D or {dims[1]}D, got "
@@ -301,6 +306,43 @@ class RNNBase(Module):
         if input.shape[time_dim] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         batch = input.shape[1 - time_dim]
+        return input, self._initial_states(states, batch, input, batched), batched
+
+    def _prepare_packed(self, input, states):
+        """:meth:`_prepare` for a PackedSequence: validate its data and the initial
+        ``states`` (given in the batch's original order); return the data, the batch sizes
+        (a list) and the states in the packed (sorted) order."""
+        name = type(self).__name__
+        data = input.data
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{name}: expected the PackedSequence's data to be a Tensor, got "
+                            f"{type(data).__name__}")
+        if data.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        if data._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating point input, got dtype "
+                               f"{data.dtype}")
+        given = [state is not None for state in states]
+        if any(not isinstance(s, Tensor) for s in states if s is not None):
+            raise TypeError(f"{name}: expected the initial state as Tensors, got "
+                            f"{', '.join(type(s).__name__ for s in states if s is not None)}")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {data.shape[-1]}")
+        _check_dtype(name, data, self._parameters[self._flat_weights_names[0]])
+        batch_sizes = input.batch_sizes
+        batch_sizes = (batch_sizes._data if isinstance(batch_sizes, Tensor) else
+                       np.asarray(batch_sizes)).tolist()
+        prepared = self._initial_states(states, batch_sizes[0], data, True)
+        if input.sorted_indices is not None:
+            prepared = [ops.index_select(state, 1, input.sorted_indices) if was_given else state
+                        for state, was_given in zip(prepared, given)]
+        return data, batch_sizes, prepared
+
+    def _initial_states(self, states, batch, input, batched):
+        """The initial ``states`` checked against the batch size (zeros for None), each
+        ``(L * D, N, size)``."""
+        name = type(self).__name__
         sizes = (self.proj_size or self.hidden_size, self.hidden_size)
         prepared = []
         for i, (state, size) in enumerate(zip(states, sizes)):
@@ -317,7 +359,7 @@ class RNNBase(Module):
                 raise RuntimeError(f"{name}: the initial state has dtype {state.dtype} but the "
                                    f"input has dtype {input.dtype}; they must match")
             prepared.append(state if batched else state.unsqueeze(1))
-        return input, prepared, batched
+        return prepared
 
     def _check_state_dims(self, states, batched):
         """PyTorch's error when the states' number of dims does not match the input's."""
@@ -342,8 +384,7 @@ class RNNBase(Module):
         last layer's output and the final states, each ``(L * D, N, size)``."""
         time_dim = 1 if self.batch_first else 0
         directions = self._directions
-        initial = [_unbind(s, 0) if s.requires_grad else
-                   [s[k] for k in range(s.shape[0])] for s in states]
+        initial = [ops.unbind(s, 0) for s in states]
         finals = [[] for _ in states]
         x = input
         steps_total = input.shape[time_dim]
@@ -355,19 +396,19 @@ class RNNBase(Module):
                 order = range(steps_total - 1, -1, -1) if direction else range(steps_total)
                 proj = apply_linear(x, w_ih, b_ih)
                 if self.mode == "LSTM":
-                    out, h, c = _lstm_loop(_unbind(proj, time_dim), order, initial[0][k],
+                    out, h, c = _lstm_loop(ops.unbind(proj, time_dim), order, initial[0][k],
                                            initial[1][k], w_hh, b_hh, w_hr)
                     finals[1].append(c)
                 elif self.mode == "GRU" and not _forward_ad.depth:
-                    out, h = _fused_gru_loop(_unbind(proj, time_dim), order, initial[0][k],
+                    out, h = _fused_gru_loop(ops.unbind(proj, time_dim), order, initial[0][k],
                                              w_hh, b_hh)
                 elif self.mode == "GRU":
                     _, _, n, rz = _gru_gates(self.hidden_size)
-                    out, h = _gru_loop(_unbind(proj[rz], time_dim),
-                                       _unbind(proj[n], time_dim), order, initial[0][k],
+                    out, h = _gru_loop(ops.unbind(proj[rz], time_dim),
+                                       ops.unbind(proj[n], time_dim), order, initial[0][k],
                                        w_hh, b_hh)
                 else:
-                    out, h = _rnn_loop(_unbind(proj, time_dim), order, initial[0][k], w_hh,
+                    out, h = _rnn_loop(ops.unbind(proj, time_dim), order, initial[0][k], w_hh,
                                        b_hh, self.mode == "RNN_RELU")
                 finals[0].append(h)
                 outputs.append(ops.stack(out, time_dim))
@@ -376,7 +417,64 @@ class RNNBase(Module):
                 x = _dropout(x, self.dropout, True)
         return x, [ops.stack(f, 0) for f in finals]
 
+    def _run_packed(self, data, batch_sizes, states):
+        """:meth:`_run` over the ``data`` of a packed batch: each step on the rows of the
+        sequences still running. Returns the last layer's packed output data and the final
+        states ``(L * D, N, size)`` in the packed (sorted) order."""
+        directions = self._directions
+        initial = [ops.unbind(s, 0) for s in states]
+        finals = [[] for _ in states]
+        fused = not _forward_ad.depth
+        size = self.hidden_size
+        x = data
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(k)
+                steps = ops.split(apply_linear(x, w_ih, b_ih), batch_sizes)
+                start = tuple(s[k] for s in initial)
+                # Fused LSTM steps carry the state as [h, c] (see _fused_lstm_loop).
+                hc = self.mode == "LSTM" and w_hr is None and fused
+                out, final = _packed_loop(steps, batch_sizes, direction == 1,
+                                          (ops.cat(start, -1),) if hc else start,
+                                          self._packed_cell(w_hh, b_hh, w_hr, fused))
+                if hc:
+                    out, final = ([o[:, :size] for o in out],
+                                  (final[0][:, :size], final[0][:, size:]))
+                out = ops.cat(out, 0)
+                for f, state in zip(finals, final):
+                    f.append(state)
+                outputs.append(out)
+            x = outputs[0] if directions == 1 else ops.cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        return x, [ops.stack(f, 0) for f in finals]
+
+    def _packed_cell(self, w_hh, b_hh, w_hr, fused):
+        """One step ``cell(x_proj, state) -> state`` for :func:`_packed_loop`; the state is
+        a tuple: ``(h,)``, ``(h, c)`` for an LSTM, or ``([h, c],)`` for a fused LSTM step."""
+        if self.mode == "LSTM" and w_hr is None and fused:
+            return lambda x_t, s: (lstm_cell(x_t, s[0], w_hh, b_hh),)
+        if self.mode == "LSTM":
+            gates = _slices(self.hidden_size, 4)
+            return lambda x_t, s: _lstm_cell(x_t, s[0], s[1], w_hh, b_hh, w_hr, gates)
+        if self.mode == "GRU" and fused:
+            return lambda x_t, s: (gru_cell(x_t, s[0], w_hh, b_hh),)
+        if self.mode == "GRU":
+            _, _, n, rz = gates = _gru_gates(self.hidden_size)
+            return lambda x_t, s: (_gru_cell(x_t[rz], x_t[n], s[0], w_hh, b_hh, gates),)
+        act = ops.relu if self.mode == "RNN_RELU" else ops.tanh
+        return lambda x_t, s: (act(x_t + apply_linear(s[0], w_hh, b_hh)),)
+
     def _forward(self, input, states):
+        if isinstance(input, PackedSequence):
+            data, batch_sizes, states = self._prepare_packed(input, states)
+            output, finals = self._run_packed(data, batch_sizes, states)
+            if input.unsorted_indices is not None:
+                finals = [ops.index_select(f, 1, input.unsorted_indices) for f in finals]
+            return PackedSequence(output, input.batch_sizes, input.sorted_indices,
+                                  input.unsorted_indices), finals
         input, states, batched = self._prepare(input, states)
         output, finals = self._run(input, states)
         if not batched:
@@ -437,6 +535,11 @@ class RNN(RNNBase):
     ``(D * num_layers, N, hidden_size)`` (zeros when None), and returns ``(output, h_n)``:
     ``output`` ``(L, N, D * hidden_size)`` the last layer's ``h_t`` for every ``t``, and
     ``h_n`` the final hidden state of every layer and direction.
+
+    ``input`` may also be a :class:`~distgrad.nn.utils.rnn.PackedSequence` (from
+    ``pack_padded_sequence`` or ``pack_sequence``); ``output`` is then a PackedSequence with
+    the same ``batch_sizes`` and indices, and ``h_n`` (``c_n`` for an LSTM) holds each
+    sequence's state at its own last step, in the batch's original order.
 
     Example::
 

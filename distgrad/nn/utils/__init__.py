@@ -1,6 +1,6 @@
 """Gradient utilities: ``clip_grad_norm_`` (and its two halves, ``get_total_norm`` and
 ``clip_grads_with_norm_``), ``clip_grad_value_``, and flattening parameters to one vector
-and back; :mod:`.rnn` holds ``pad_sequence``."""
+and back; :mod:`.rnn` holds ``pad_sequence`` and packed sequences."""
 
 from __future__ import annotations
 
