@@ -791,3 +791,23 @@ def test_flatten_of_a_0d_tensor_checks_its_dims():
         dg.ones(()).flatten(1, -1)
     with pytest.raises(IndexError, match="Dimension out of range"):
         dg.nn.Flatten()(dg.ones(()))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: dg.gather(x, 1, dg.tensor([[-1, 0], [0, 1]])),
+     "index -1 is out of bounds for dimension 1 with size 3"),
+    (lambda x: dg.gather(x, 1, dg.tensor([[3, 0], [0, 1]])),
+     "index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda x: dg.gather(x, 1, dg.zeros(3, 1, dtype=dg.int64)),
+     "Size does not match at dimension 0 expected index [3, 1] to be no larger than self "
+     "[2, 3] apart from dimension 1"),
+    (lambda x: dg.index_select(x, 1, dg.tensor([-1])),
+     "INDICES element is out of DATA bounds, id=-1 axis_dim=3"),
+    (lambda x: x.index_select(0, dg.tensor([0, 2])),
+     "INDICES element is out of DATA bounds, id=2 axis_dim=2"),
+])
+def test_gather_and_index_select_refuse_indices_out_of_range(call, message):
+    # NumPy would read a negative index from the end: a silent wrong answer.
+    with pytest.raises(RuntimeError) as info:
+        call(dg.arange(6.0).reshape(2, 3))
+    assert str(info.value) == message

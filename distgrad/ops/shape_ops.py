@@ -365,6 +365,15 @@ def index_add(shape, index, grad):
     return apply(INDEX_ADD, grad, shape=shape, index=index)
 
 
+def _check_in_range(index, size, message):
+    """Raise ``message(bad index)`` unless every index is in ``[0, size)``: NumPy would
+    read a negative one from the end, where PyTorch refuses it."""
+    if index.size:
+        low, high = index.min(), index.max()
+        if low < 0 or high >= size:
+            raise RuntimeError(message(int(low if low < 0 else high)))
+
+
 def gather(input, dim, index):
     """Gather values along ``dim`` at ``index`` (same number of dims as ``input``)."""
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
@@ -374,6 +383,13 @@ def gather(input, dim, index):
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
     axis = _dim(dim, input.ndim)
+    for d, (size, limit) in enumerate(zip(index.shape, input.shape)):
+        if d != axis and size > limit:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(input.shape)} apart from dimension {axis}")
+    _check_in_range(index, input.shape[axis], lambda bad: f"index {bad} is out of bounds for "
+                    f"dimension {axis} with size {input.shape[axis]}")
     grid = np.ogrid[tuple(slice(n) for n in index.shape)]
     full = tuple(index if i == axis else grid[i] for i in range(input.ndim))
     return apply(GATHER, input, index=full, input_shape=input.shape)
@@ -383,6 +399,8 @@ def index_select(input, dim, index):
     """Select entries along ``dim`` at the 1-D ``index``."""
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     axis = _dim(dim, input.ndim)
+    _check_in_range(index, input.shape[axis], lambda bad: f"INDICES element is out of DATA "
+                    f"bounds, id={bad} axis_dim={input.shape[axis]}")
     full = (slice(None),) * axis + (index,)
     return apply(INDEX_SELECT, input, index=full, input_shape=input.shape)
 
