@@ -262,6 +262,33 @@ from .ops.activations import celu, prelu, selu, threshold  # noqa: E402
 from .ops.linalg_more import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: E402
 from .ops.linalg_more import legacy_cross as cross  # noqa: E402
 from .ops.linalg_more import legacy_svd as svd  # noqa: E402
+from .ops.shape_extra import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    rot90,
+    row_stack,
+    swapaxes,
+    swapdims,
+    take,
+    take_along_dim,
+    tensor_split,
+    vsplit,
+    vstack,
+)
 
 
 def selu_(input):

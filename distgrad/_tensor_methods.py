@@ -266,6 +266,52 @@ class TensorMethods:
     def unbind(self, dim=0):
         return _ops.unbind(self, dim)
 
+    def tensor_split(self, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                     tensor_indices_or_sections=None):
+        return _ops.tensor_split(self, indices_or_sections, dim, sections=sections,
+                                 indices=indices,
+                                 tensor_indices_or_sections=tensor_indices_or_sections)
+
+    def hsplit(self, indices_or_sections=None, *, sections=None, indices=None):
+        return _ops.hsplit(self, indices_or_sections, sections=sections, indices=indices)
+
+    def vsplit(self, indices_or_sections=None, *, sections=None, indices=None):
+        return _ops.vsplit(self, indices_or_sections, sections=sections, indices=indices)
+
+    def dsplit(self, indices_or_sections=None, *, sections=None, indices=None):
+        return _ops.dsplit(self, indices_or_sections, sections=sections, indices=indices)
+
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
+
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return _ops.swapaxes(self, axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        return _ops.swapdims(self, dim0, dim1)
+
+    def broadcast_to(self, size):
+        return _ops.broadcast_to(self, size)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _ops.rot90(self, k, dims)
+
+    def take(self, index):
+        return _ops.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.take_along_dim(self, indices, dim)
+
+    def unfold(self, dimension, size, step):
+        """A view of every window of ``size`` elements along ``dimension``, ``step`` apart, as
+        a new last dim."""
+        return _ops.unfold_windows(self, dimension, size, step)
+
     def gather(self, dim, index):
         return _ops.gather(self, dim, index)
 

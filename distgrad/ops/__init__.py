@@ -10,6 +10,7 @@ from . import (
     math_more,
     nn_ops,
     reduce,
+    shape_extra,
     shape_more,
     shape_ops,
     sorting,
@@ -137,6 +138,34 @@ from .scatter import (
     scatter_add_,
     searchsorted,
     unique,
+)
+from .shape_extra import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    rot90,
+    row_stack,
+    swapaxes,
+    swapdims,
+    take,
+    take_along_dim,
+    tensor_split,
+    unfold_windows,
+    vsplit,
+    vstack,
 )
 from .shape_more import (
     diag,
@@ -278,3 +307,4 @@ __all__ = [
     "searchsorted",
     "unique",
 ]
+__all__ += shape_extra.__all__
