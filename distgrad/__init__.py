@@ -259,6 +259,19 @@ from ._device import (  # noqa: E402
 )
 from .nn.functional import avg_pool1d, conv1d, max_pool1d  # noqa: E402
 from .ops.activations import celu, prelu, selu, threshold  # noqa: E402
+from .ops.index_ops import (  # noqa: E402
+    diagonal_scatter,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_put_,
+    masked_scatter,
+    put,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
+)
 from .ops.linalg_more import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: E402
 from .ops.linalg_more import legacy_cross as cross  # noqa: E402
 from .ops.linalg_more import legacy_svd as svd  # noqa: E402

@@ -5,6 +5,7 @@ This package's namespace is what ``Tensor`` methods and ``distgrad.<op>`` call.
 
 from . import (
     elementwise,
+    index_ops,
     inplace,
     linalg,
     math_more,
@@ -66,6 +67,25 @@ from .elementwise import (
     tanh,
     trunc,
     where,
+)
+from .index_ops import (
+    diagonal_scatter,
+    index_add,
+    index_add_,
+    index_copy,
+    index_copy_,
+    index_fill,
+    index_fill_,
+    index_put,
+    index_put_,
+    masked_scatter,
+    masked_scatter_,
+    put,
+    put_,
+    scatter_reduce,
+    scatter_reduce_,
+    select_scatter,
+    slice_scatter,
 )
 from .linalg import bmm, dot, matmul, mm
 from .math_more import (
@@ -308,3 +328,4 @@ __all__ = [
     "unique",
 ]
 __all__ += shape_extra.__all__
+__all__ += index_ops.__all__
