@@ -272,6 +272,11 @@ from .ops.index_ops import (  # noqa: E402
     select_scatter,
     slice_scatter,
 )
+from .ops.linalg_extra import householder_product as orgqr  # noqa: E402
+from .ops.linalg_extra import legacy_lu as lu  # noqa: E402
+from .ops.linalg_extra import legacy_lu_solve as lu_solve  # noqa: E402
+from .ops.linalg_extra import legacy_vander as vander  # noqa: E402
+from .ops.linalg_extra import lu_unpack, matrix_exp  # noqa: E402
 from .ops.linalg_more import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: E402
 from .ops.linalg_more import legacy_cross as cross  # noqa: E402
 from .ops.linalg_more import legacy_svd as svd  # noqa: E402

@@ -266,6 +266,18 @@ class TensorMethods:
     def unbind(self, dim=0):
         return _ops.unbind(self, dim)
 
+    def lu(self, pivot=True, get_infos=False):
+        return _ops.linalg_extra.legacy_lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _ops.linalg_extra.legacy_lu_solve(self, LU_data, LU_pivots)
+
+    def matrix_exp(self):
+        return _ops.linalg_extra.matrix_exp(self)
+
+    def orgqr(self, input2):
+        return _ops.linalg_extra.householder_product(self, input2)
+
     def tensor_split(self, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                      tensor_indices_or_sections=None):
         return _ops.tensor_split(self, indices_or_sections, dim, sections=sections,

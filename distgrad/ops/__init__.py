@@ -8,6 +8,7 @@ from . import (
     index_ops,
     inplace,
     linalg,
+    linalg_extra,
     math_more,
     nn_ops,
     reduce,

@@ -29,8 +29,8 @@ from ._nn_common import array_of, call_op
 from ._registry import apply, defop
 from .linalg import matmul
 
-__all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve",
-           "solve_ex", "solve_triangular", "det", "slogdet", "logdet", "cholesky",
+__all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "solve",
+           "solve_triangular", "det", "slogdet", "logdet", "cholesky",
            "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_power",
            "cross", "multi_dot", "vecdot", "diagonal", "matrix_rank", "cond", "inverse",
            "pinverse", "legacy_svd", "legacy_cross"]
@@ -127,11 +127,6 @@ def inv(A):
     return apply(INV, A)
 
 
-def inv_ex(A, *, check_errors=False):
-    """``(inverse, info)``; ``info`` is 0 for every matrix (a singular one raises)."""
-    return InvExResult(inv(A), _zeros_info(A))
-
-
 def inverse(input):
     """``torch.inverse``: :func:`inv`."""
     return inv(input)
@@ -202,11 +197,6 @@ def solve(A, B, *, left=True):
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"AX = B ({a[-2]}x{a[-1]} and {'x'.join(map(str, b[-2:]))})")
     return apply(SOLVE, A, B, vector=vector)
-
-
-def solve_ex(A, B, *, left=True, check_errors=False):
-    """``(result, info)`` of :func:`solve`; ``info`` is 0 (a singular matrix raises)."""
-    return SolveExResult(solve(A, B, left=left), _zeros_info(A))
 
 
 def _triangle(a, upper, unitriangular):
