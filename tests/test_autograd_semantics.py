@@ -1675,3 +1675,10 @@ def test_gradcheck_of_a_function_that_differentiates_itself():
 
     x = dg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
     assert dg.autograd.gradcheck(penalty, (x,))
+
+
+def test_gradgradcheck_of_a_function_with_an_empty_output():
+    # The empty output's grad_output is an input with no elements: its Jacobian has no
+    # columns but as many rows as the other output has elements.
+    x = dg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    assert dg.autograd.gradgradcheck(lambda a: (a.sin(), a[:0] * 2), (x,))

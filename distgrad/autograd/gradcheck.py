@@ -22,7 +22,7 @@ def _differentiable_outputs(func, inputs):
                  if isinstance(o, Tensor) and o._data.dtype.kind == "f")
 
 
-def _numerical_jacobian(func, inputs, target, output_index, eps):
+def _numerical_jacobian(func, inputs, target, output_index, output_numel, eps):
     """d output / d target, one central difference per element of ``target``.
 
     Grad mode stays as the caller set it, as in PyTorch: ``func`` may itself differentiate
@@ -40,7 +40,7 @@ def _numerical_jacobian(func, inputs, target, output_index, eps):
         minus = _differentiable_outputs(func, inputs)[output_index]._data.astype(np.float64)
         flat_view[k] = original
         columns.append(((plus - minus) / (2 * eps)).reshape(-1))
-    return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
+    return np.stack(columns, axis=1) if columns else np.zeros((output_numel, 0))
 
 
 def _analytical_jacobians(output, targets):
@@ -91,7 +91,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             continue
         analytical = _analytical_jacobians(output, targets)
         for in_index, target in enumerate(targets):
-            numerical = _numerical_jacobian(func, inputs, target, out_index, eps)
+            numerical = _numerical_jacobian(func, inputs, target, out_index, output.numel(),
+                                            eps)
             a = analytical[in_index]
             if a.shape != numerical.shape or not np.allclose(a, numerical, rtol=rtol, atol=atol):
                 if not raise_exception:
