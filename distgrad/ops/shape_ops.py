@@ -444,11 +444,14 @@ def cat(tensors, dim=0):
     axis = _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors):
-        if t.ndim != len(first) or t.shape[:axis] + t.shape[axis + 1:] != \
-                first[:axis] + first[axis + 1:]:
-            raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. "
-                               f"Expected size {list(first)} but got size {list(t.shape)} "
-                               f"for tensor number {i} in the list.")
+        if t.ndim != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got "
+                               f"{len(first)} and {t.ndim}")
+        for d, (want, got) in enumerate(zip(first, t.shape)):
+            if d != axis and want != got:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. "
+                                   f"Expected size {want} but got size {got} for tensor "
+                                   f"number {i} in the list.")
     return apply(CAT, *tensors, axis=axis, sizes=tuple(t.shape[axis] for t in tensors))
 
 
