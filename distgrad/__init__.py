@@ -275,11 +275,49 @@ from .ops.index_ops import (  # noqa: E402
 from .ops.linalg_extra import householder_product as orgqr  # noqa: E402
 from .ops.linalg_extra import legacy_lu as lu  # noqa: E402
 from .ops.linalg_extra import legacy_lu_solve as lu_solve  # noqa: E402
-from .ops.linalg_extra import legacy_vander as vander  # noqa: E402
 from .ops.linalg_extra import lu_unpack, matrix_exp  # noqa: E402
-from .ops.linalg_more import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: E402
+from .ops.linalg_more import det, inverse, matrix_power, pinverse, slogdet  # noqa: E402
 from .ops.linalg_more import legacy_cross as cross  # noqa: E402
 from .ops.linalg_more import legacy_svd as svd  # noqa: E402
+from .ops.math_extra import (  # noqa: E402
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    aminmax,
+    baddbmm,
+    cdist,
+    chain_matmul,
+    copysign,
+    corrcoef,
+    count_nonzero,
+    cov,
+    deg2rad,
+    deg2rad_,
+    diff,
+    float_power,
+    fmod,
+    gradient,
+    heaviside,
+    histc,
+    logdet,  # noqa: E402
+    logit,
+    logit_,
+    nan_to_num,
+    nan_to_num_,
+    nanmean,
+    nansum,
+    nextafter,
+    rad2deg,
+    rad2deg_,
+    renorm,
+    signbit,
+    std_mean,
+    tensordot,
+    vander,
+    var_mean,
+)
 from .ops.shape_extra import (  # noqa: E402
     atleast_1d,
     atleast_2d,

@@ -327,6 +327,126 @@ class TensorMethods:
     def gather(self, dim, index):
         return _ops.gather(self, dim, index)
 
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.addmm_(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.addbmm_(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.baddbmm_(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _ops.addmv_(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _ops.addr_(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num_(self, nan, posinf, neginf)
+
+    def renorm(self, p, dim, maxnorm):
+        return _ops.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p, dim, maxnorm):
+        return _ops.renorm_(self, p, dim, maxnorm)
+
+    def heaviside(self, values):
+        return _ops.heaviside(self, values)
+
+    def heaviside_(self, values):
+        return _ops.heaviside_(self, values)
+
+    def copysign(self, other):
+        return _ops.copysign(self, other)
+
+    def copysign_(self, other):
+        return _ops.copysign_(self, other)
+
+    def nextafter(self, other):
+        return _ops.nextafter(self, other)
+
+    def nextafter_(self, other):
+        return _ops.nextafter_(self, other)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
+
+    def fmod_(self, other):
+        return _ops.fmod_(self, other)
+
+    def float_power(self, exponent):
+        return _ops.float_power(self, exponent)
+
+    def float_power_(self, exponent):
+        return _ops.float_power_(self, exponent)
+
+    def logit(self, eps=None):
+        return _ops.logit(self, eps)
+
+    def logit_(self, eps=None):
+        return _ops.logit_(self, eps)
+
+    def deg2rad(self):
+        return _ops.deg2rad(self)
+
+    def deg2rad_(self):
+        return _ops.deg2rad_(self)
+
+    def rad2deg(self):
+        return _ops.rad2deg(self)
+
+    def rad2deg_(self):
+        return _ops.rad2deg_(self)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.nansum(self, dim, keepdim, dtype=dtype)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _ops.histc(self, bins, min, max)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return _ops.corrcoef(self)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _ops.diff(self, n, dim, prepend, append)
+
+    def count_nonzero(self, dim=None):
+        return _ops.count_nonzero(self, dim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def signbit(self):
+        return _ops.signbit(self)
+
+    def logdet(self):
+        return _ops.math_extra.logdet(self)
+
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         return _ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 

@@ -13,6 +13,10 @@ TOP_LEVEL = """
     scatter_reduce index_add index_copy index_fill masked_scatter index_put index_put_ put
     select_scatter slice_scatter diagonal_scatter
     lu lu_solve lu_unpack matrix_exp vander orgqr
+    addbmm addmm addmv addmv_ addr aminmax baddbmm cdist chain_matmul copysign corrcoef
+    count_nonzero cov deg2rad deg2rad_ diff float_power fmod gradient heaviside histc logit
+    logit_ nan_to_num nan_to_num_ nanmean nansum nextafter rad2deg rad2deg_ renorm signbit
+    std_mean tensordot var_mean logdet
 """.split()
 
 LINALG = """
@@ -27,6 +31,10 @@ METHODS = """
     index_fill_ masked_scatter masked_scatter_ index_put index_put_ put put_ select_scatter
     slice_scatter diagonal_scatter
     lu lu_solve matrix_exp orgqr
+    addmm addmm_ addbmm addbmm_ baddbmm baddbmm_ addmv addmv_ addr addr_ nan_to_num
+    nan_to_num_ renorm renorm_ heaviside heaviside_ copysign copysign_ nextafter nextafter_
+    fmod fmod_ float_power float_power_ logit logit_ deg2rad deg2rad_ rad2deg rad2deg_
+    nanmean nansum histc cov corrcoef diff count_nonzero aminmax signbit logdet
 """.split()
 
 
@@ -54,3 +62,6 @@ def test_methods_pass_self_through():
     z = distgrad.zeros(4)
     assert z.put_(distgrad.tensor([1, 1]), distgrad.tensor([2.0, 3.0]),
                   accumulate=True).tolist() == [0.0, 5.0, 0.0, 0.0]
+    assert x.addmm(distgrad.ones(3, 2), distgrad.ones(2, 4), beta=0).tolist() == [[2.0] * 4] * 3
+    assert x.fmod(5)[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert x.aminmax(dim=1).max.tolist() == [3.0, 7.0, 11.0]

@@ -317,7 +317,7 @@ CASES = {
     "tensorsolve": (L.tensorsolve, [_well(n=6).reshape(2, 3, 6), _rng.standard_normal((2, 3))]),
     "tensorinv": (lambda a: L.tensorinv(a, ind=1), [_well(n=6).reshape(6, 2, 3)]),
     "vander": (lambda x: L.vander(x, N=4), [_rng.standard_normal((2, 3))]),
-    "legacy_vander": (X.legacy_vander, [_rng.standard_normal(3)]),
+    "torch_vander": (dg.vander, [_rng.standard_normal(3)]),
     "householder_product": (L.householder_product,
                             [_rng.standard_normal((4, 3)), _rng.uniform(0.5, 1.5, 2)]),
 }
@@ -386,11 +386,11 @@ def test_vander_matches_torch():
     ints = L.vander(dg.tensor([1, 2, 3], dtype=dg.int32))
     assert ints.dtype == dg.int64 and ints.tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
     assert L.vander(dg.tensor([1.0, 2.0])).dtype == dg.float32
-    close(X.legacy_vander(t([1.0, 2, 3])), [[1, 1, 1], [4, 2, 1], [9, 3, 1]])
-    close(X.legacy_vander(t([1.0, 2, 3]), N=4, increasing=True),
+    close(dg.vander(t([1.0, 2, 3])), [[1, 1, 1], [4, 2, 1], [9, 3, 1]])
+    close(dg.vander(t([1.0, 2, 3]), N=4, increasing=True),
           [[1, 1, 1, 1], [1, 2, 4, 8], [1, 3, 9, 27]])
-    assert X.legacy_vander(t([1.0, 2]), N=0).shape == (2, 0)
-    assert X.legacy_vander(dg.tensor([True, False])).tolist() == [[1, 1], [0, 1]]
+    assert dg.vander(t([1.0, 2]), N=0).shape == (2, 0)
+    assert dg.vander(dg.tensor([True, False])).tolist() == [[1, 1], [0, 1]]
 
 
 GEQRF_A = [[-2.3108440017, 0.1947340451, -1.466996473], [0.0695919407, -3.2205711685,
@@ -521,7 +521,7 @@ ERRORS = [
     (lambda: L.vander(t([1.0, 2]), N=1), RuntimeError, "N must be greater than 1."),
     (lambda: L.vander(dg.tensor([True, False])), RuntimeError,
      "linalg.vander supports floating point, complex, and integer tensors, but got Bool"),
-    (lambda: X.legacy_vander(t([[1.0, 2]])), RuntimeError, "x must be a one-dimensional"),
+    (lambda: dg.vander(t([[1.0, 2]])), RuntimeError, "x must be a one-dimensional"),
     (lambda: L.householder_product(t(R.T), t([1.0])), RuntimeError,
      r"input.shape\[-2\] must be greater than or equal to input.shape\[-1\]"),
     (lambda: L.householder_product(t(R), t(np.ones(4))), RuntimeError,

@@ -21,7 +21,6 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._dtype import int64
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import linalg_more, shape_more, shape_ops
@@ -49,7 +48,7 @@ from .linalg_more import (
 
 __all__ = ["lu_factor", "lu_factor_ex", "lu", "lu_unpack", "lu_solve", "lstsq", "matrix_exp",
            "inv_ex", "solve_ex", "tensorsolve", "tensorinv", "vander", "householder_product",
-           "legacy_lu", "legacy_lu_solve", "legacy_vander"]
+           "legacy_lu", "legacy_lu_solve"]
 
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -1061,26 +1060,6 @@ def vander(x, *, N=None):
     if count <= 1:
         raise RuntimeError("N must be greater than 1.")
     return _powers(x, count)
-
-
-def legacy_vander(x, N=None, increasing=False):
-    """``torch.vander``: the Vandermonde matrix of the 1-D ``x``, powers decreasing unless
-    ``increasing``; ``N`` columns (default ``len(x)``). Integer and bool input give int64."""
-    if not isinstance(x, Tensor):
-        x = Tensor._wrap(np.asarray(x))
-    if x.ndim != 1:
-        raise RuntimeError("x must be a one-dimensional tensor.")
-    count = x.shape[0] if N is None else int(N)
-    if count < 0:
-        raise RuntimeError("N must be non-negative.")
-    if count == 0:
-        dtype = np.result_type(array_of(x).dtype, np.int64) if array_of(x).dtype.kind in "biu" \
-            else array_of(x).dtype
-        return Tensor._wrap(np.zeros((x.shape[0], 0), dtype=dtype))
-    if array_of(x).dtype == np.bool_:
-        x = x.to(int64)
-    out = _powers(x, count)
-    return out if increasing else shape_more.flip(out, [1])
 
 
 # -------------------------------------------------------- Householder reflectors
