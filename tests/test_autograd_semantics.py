@@ -1682,3 +1682,25 @@ def test_gradgradcheck_of_a_function_with_an_empty_output():
     # columns but as many rows as the other output has elements.
     x = dg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
     assert dg.autograd.gradgradcheck(lambda a: (a.sin(), a[:0] * 2), (x,))
+
+
+def test_a_custom_functions_gradient_from_a_0d_product_keeps_float64():
+    # The VJP of a 0-d multiply gives a NumPy scalar; wrapped as is, the next op took it for
+    # a Python number and made float32.
+    seen = []
+
+    class Total(dg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(g.reshape(1).dtype)
+            return g.expand(3)
+
+    x = dg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = Total.apply(x) * 2
+    y.register_hook(lambda g: seen.append(g.reshape(1).dtype))
+    y.backward()
+    assert seen == [dg.float64, dg.float64]

@@ -70,7 +70,8 @@ class BackwardFunction(FunctionCtx, Node):
         for grad, meta in zip(grad_outputs, self._output_meta):
             if grad is None and self.materialize_grads:
                 grad = np.zeros(meta[0], dtype=meta[1])
-            grads.append(grad if grad is None or isinstance(grad, Tensor) else Tensor._wrap(grad))
+            grads.append(grad if grad is None or isinstance(grad, Tensor) else
+                         Tensor._wrap(np.asarray(grad)))  # (a 0-d VJP may give a NumPy scalar)
         with grad_mode.set_grad_enabled(create_graph):
             result = self._function.backward(self, *grads)
         result = result if isinstance(result, tuple) else (result,)

@@ -289,7 +289,9 @@ def _tensor_class():
 def _wrap_grad(grad):
     from .._tensor import Tensor
 
-    return grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+    # A VJP on 0-d arrays may give a NumPy scalar: a Tensor's data is always an array (a
+    # scalar would be taken for a Python number, and lose float64 in the next op).
+    return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad))
 
 
 def _unwrap_grad(grad):
