@@ -811,3 +811,13 @@ def test_gather_and_index_select_refuse_indices_out_of_range(call, message):
     with pytest.raises(RuntimeError) as info:
         call(dg.arange(6.0).reshape(2, 3))
     assert str(info.value) == message
+
+
+def test_an_empty_dim_list_reduces_everything_as_in_pytorch():
+    x = dg.arange(6.0).reshape(2, 3)
+    # (PyTorch 2.13's values; any/all with dim=[] reduce nothing there, and here.)
+    assert [x.sum(dim=[]).item(), x.mean(dim=[]).item(), x.amax(dim=[]).item()] == [15.0, 2.5, 5.0]
+    assert round(x.std(dim=[]).item(), 4) == 1.8708 and x.var(dim=[]).item() == 3.5
+    assert dg.any(x > 0, dim=[]).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="^dim 1 appears multiple times in the list of dims$"):
+        x.sum(dim=(1, -1))

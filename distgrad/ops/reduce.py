@@ -33,13 +33,18 @@ def normalize_dims(dim, ndim: int) -> tuple:
                              f"[{-rank}, {rank - 1}], but got {d})")
         out.append(d % rank if ndim else 0)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
+        repeated = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     return tuple(sorted(out))
 
 
-def reduction_axes(dim, ndim: int) -> tuple:
+def reduction_axes(dim, ndim: int, empty_is_all: bool = True) -> tuple:
     """:func:`normalize_dims` for a reduction: a 0-d tensor accepts dim 0 or -1 and has no
-    axis to reduce, so it reduces over ``()``."""
+    axis to reduce, so it reduces over ``()``. An empty ``dim`` list reduces every dim, as
+    in PyTorch's sum, mean, amax... (but not its ``any``/``all``: ``empty_is_all=False``)."""
+    if empty_is_all and dim is not None and not isinstance(dim, (int, np.integer)) \
+            and len(dim) == 0:
+        dim = None
     axes = normalize_dims(dim, ndim)
     return axes if ndim else ()
 
@@ -244,12 +249,12 @@ def _arg(np_fn, input, dim, keepdim):
 
 
 def all(input, dim=None, keepdim=False):
-    axes = reduction_axes(dim, input.ndim)
+    axes = reduction_axes(dim, input.ndim, empty_is_all=False)
     return Tensor._wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
-    axes = reduction_axes(dim, input.ndim)
+    axes = reduction_axes(dim, input.ndim, empty_is_all=False)
     return Tensor._wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
 
 
