@@ -273,3 +273,21 @@ def test_torch_level_aliases():
     a, b = t(np.ones((3, 4))), t(np.arange(12.0).reshape(3, 4))
     close(linalg_more.legacy_cross(a, b), np.cross(a.numpy(), b.numpy(), axis=0))
     assert linalg_more.logdet(t(-np.eye(3))).isnan().item()
+
+
+def test_singular_inputs_get_pytorchs_messages():
+    # PyTorch 2.13's messages, word for word: the batch element and the first zero pivot.
+    a = np.stack([np.eye(3), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])])
+    with pytest.raises(L.LinAlgError) as info:
+        L.inv(t(a))
+    assert str(info.value) == ("linalg.inv: (Batch element 1): The diagonal element 3 is zero, "
+                               "the inversion could not be completed because the input matrix "
+                               "is singular.")
+    with pytest.raises(L.LinAlgError) as info:
+        dg.inverse(t(np.zeros((2, 2))))
+    assert str(info.value) == ("linalg.inv: The diagonal element 1 is zero, the inversion could "
+                               "not be completed because the input matrix is singular.")
+    with pytest.raises(RuntimeError) as info:
+        L.solve(t(a), t(np.ones((2, 3))))
+    assert str(info.value) == ("torch.linalg.solve: (Batch element 1): The solver failed "
+                               "because the input matrix is singular.")

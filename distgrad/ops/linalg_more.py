@@ -104,8 +104,25 @@ def _lapack(name, fn, *args, singular="The diagonal element is zero: the input i
 # ----------------------------------------------------------------- inverse and solvers
 
 
+def _singular_where(a) -> tuple:
+    """``(batch prefix, k)`` of the first singular matrix of ``a``: its position in the
+    batch (as PyTorch's messages give it, empty for a single matrix) and its first zero
+    pivot, counted from 1."""
+    from .linalg_extra import _lu_info
+
+    info = np.asarray(_lu_info(a))
+    first = int(np.flatnonzero(info.reshape(-1))[0]) if info.ndim else None
+    prefix = "" if first is None else f"(Batch element {first}): "
+    return prefix, int(info.reshape(-1)[first or 0])
+
+
 def _inv_forward(a):
-    return _lapack("linalg.inv", np.linalg.inv, a)
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        prefix, k = _singular_where(a)
+        raise LinAlgError(f"linalg.inv: {prefix}The diagonal element {k} is zero, the inversion "
+                          f"could not be completed because the input matrix is singular.") from None
 
 
 def _inv_grad(xp, g, out, a):
@@ -137,12 +154,17 @@ def _zeros_info(A):
 
 
 def _solve_forward(a, b, vector, left=True):
-    if vector:
-        return _lapack("linalg.solve", np.linalg.solve, a, b[..., None])[..., 0]
-    if not left:  # X A = B  <=>  A^T X^T = B^T
-        return _lapack("linalg.solve", np.linalg.solve, np.swapaxes(a, -1, -2),
-                       np.swapaxes(b, -1, -2)).swapaxes(-1, -2)
-    return _lapack("linalg.solve", np.linalg.solve, a, b)
+    try:
+        if vector:
+            return np.linalg.solve(a, b[..., None])[..., 0]
+        if not left:  # X A = B  <=>  A^T X^T = B^T
+            return np.linalg.solve(np.swapaxes(a, -1, -2),
+                                   np.swapaxes(b, -1, -2)).swapaxes(-1, -2)
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        prefix, _ = _singular_where(a)
+        raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input "
+                          f"matrix is singular.") from None
 
 
 def _solve_grads(xp, g, out, needs, a, b, vector, left=True):
